@@ -1,0 +1,40 @@
+# Two entry points for a newcomer: `make run` (install + refresh + report) and
+# `make test` (install + lint + type check + tests). Both install into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run install install-test test lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[postgres]'
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+## Refresh the bundled ketamine claims against PubMed, then write the report.
+## Exit code 3 from refresh (finished, but something was not retrieved) still writes the report.
+run: install
+	$(BIN)/evidence refresh queries/ketamine-chronic-pain.toml || [ $$? -eq 3 ]
+	$(BIN)/evidence report
+
+lint:
+	$(BIN)/ruff check evidence tests
+	$(BIN)/ruff format --check evidence tests
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Install, then lint, type check and run every test.
+test: install-test lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

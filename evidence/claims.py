@@ -1,0 +1,240 @@
+"""Claims files: TOML describing a health article, its claims and their PubMed queries.
+
+Validation errors name the file, the line and what is wrong; every problem of a file is
+reported at once, and nothing is stored before a file validates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidence.claims_lines import LineIndex
+from evidence.errors import ClaimsFileError
+
+CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+PUBMED_DATE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
+DATETYPES = ("pdat", "edat", "mdat", "crdt")
+ARTICLE_KEYS = {"slug", "title", "source", "url", "reviewed"}
+CLAIM_KEYS = {"id", "statement", "section", "queries"}
+QUERY_KEYS = {"label", "term", "mindate", "maxdate", "datetype", "filters"}
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A PubMed query: a label, a term, and optional date range and filters."""
+
+    label: str
+    term: str
+    mindate: str | None = None
+    maxdate: str | None = None
+    datetype: str | None = None
+    filters: tuple[str, ...] = ()
+
+    @property
+    def full_term(self) -> str:
+        """The term as sent to PubMed: the term ANDed with each filter."""
+        if not self.filters:
+            return self.term
+        return " AND ".join(f"({part})" for part in (self.term, *self.filters))
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """A claim: stable id, one-line statement, article section, queries."""
+
+    id: str
+    statement: str
+    section: str | None
+    queries: tuple[QuerySpec, ...]
+
+
+@dataclass(frozen=True)
+class ClaimsFile:
+    """A validated claims file."""
+
+    path: Path
+    sha256: str
+    slug: str
+    title: str
+    source: str | None
+    url: str | None
+    reviewed: str | None
+    claims: tuple[ClaimSpec, ...] = field(default_factory=tuple)
+
+    def claim(self, claim_id: str) -> ClaimSpec:
+        """The claim with this id, or UnknownClaimError."""
+        from evidence.errors import UnknownClaimError
+
+        for claim in self.claims:
+            if claim.id == claim_id:
+                return claim
+        known = ", ".join(c.id for c in self.claims)
+        raise UnknownClaimError(f"unknown claim {claim_id!r} in {self.path} (known: {known})")
+
+
+def load_claims(path: Path) -> ClaimsFile:
+    """Read and validate a claims file, or raise ClaimsFileError listing every problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ClaimsFileError(f"{path}: cannot read claims file: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ClaimsFileError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ClaimsFileError(f"{path}: invalid TOML: {exc}") from exc
+    checker = _Checker(path, LineIndex(text))
+    claims_file = checker.claims_file(data, hashlib.sha256(raw).hexdigest())
+    if checker.problems:
+        raise ClaimsFileError("\n".join(checker.problems))
+    return claims_file
+
+
+class _Checker:
+    """Collects validation problems with their line numbers."""
+
+    def __init__(self, path: Path, lines: LineIndex) -> None:
+        self.path = path
+        self.lines = lines
+        self.problems: list[str] = []
+
+    def fail(self, where: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(f"{self.path}:{self.lines.line_of(where)}: {message}")
+
+    def claims_file(self, data: dict[str, Any], sha256: str) -> ClaimsFile:
+        for key in sorted(set(data) - {"article", "claims"}):
+            self.fail((key,), f"unknown key {key!r} (expected 'article' and 'claims')")
+        article = self.table(data, ("article",))
+        self.unknown_keys(article, ARTICLE_KEYS, ("article",))
+        claims_raw = data.get("claims")
+        if not isinstance(claims_raw, list) or not claims_raw:
+            self.fail(("claims",), "no claims: add at least one [[claims]] table")
+            claims_raw = []
+        claims = tuple(self.claim(c, i) for i, c in enumerate(claims_raw))
+        self.duplicates([c.id for c in claims], lambda i: ("claims", i, "id"), "claim id")
+        reviewed = article.get("reviewed")
+        return ClaimsFile(
+            path=self.path,
+            sha256=sha256,
+            slug=self.slug(article),
+            title=self.text(article, "title", ("article",), required=True),
+            source=self.text(article, "source", ("article",)) or None,
+            url=self.text(article, "url", ("article",)) or None,
+            reviewed=reviewed.isoformat() if isinstance(reviewed, dt.date) else None,
+            claims=claims,
+        )
+
+    def slug(self, article: dict[str, Any]) -> str:
+        slug = self.text(article, "slug", ("article",), required=True)
+        if slug and not CLAIM_ID.match(slug):
+            self.fail(("article", "slug"), f"slug {slug!r} must be lowercase letters, digits, '-'")
+        return slug
+
+    def claim(self, raw: Any, index: int) -> ClaimSpec:
+        where: tuple[str | int, ...] = ("claims", index)
+        if not isinstance(raw, dict):
+            self.fail(where, "a claim must be a table")
+            return ClaimSpec(id="", statement="", section=None, queries=())
+        self.unknown_keys(raw, CLAIM_KEYS, where)
+        claim_id = self.text(raw, "id", where, required=True)
+        if claim_id and not CLAIM_ID.match(claim_id):
+            self.fail(
+                (*where, "id"), f"claim id {claim_id!r} must be lowercase letters, digits, '-'"
+            )
+        queries_raw = raw.get("queries")
+        if not isinstance(queries_raw, list) or not queries_raw:
+            self.fail(where, f"claim {claim_id!r} has no queries: add [[claims.queries]]")
+            queries_raw = []
+        queries = tuple(self.query(q, (*where, "queries", i)) for i, q in enumerate(queries_raw))
+        self.duplicates(
+            [q.label for q in queries], lambda i: (*where, "queries", i, "label"), "query label"
+        )
+        return ClaimSpec(
+            id=claim_id,
+            statement=self.text(raw, "statement", where, required=True),
+            section=self.text(raw, "section", where) or None,
+            queries=queries,
+        )
+
+    def query(self, raw: Any, where: tuple[str | int, ...]) -> QuerySpec:
+        if not isinstance(raw, dict):
+            self.fail(where, "a query must be a table")
+            return QuerySpec(label="", term="")
+        self.unknown_keys(raw, QUERY_KEYS, where)
+        mindate = self.date(raw, "mindate", where)
+        maxdate = self.date(raw, "maxdate", where)
+        if ("mindate" in raw) != ("maxdate" in raw):
+            self.fail(where, "give both mindate and maxdate, or neither (PubMed needs both)")
+        datetype = self.text(raw, "datetype", where) or None
+        if datetype and datetype not in DATETYPES:
+            self.fail((*where, "datetype"), f"datetype must be one of {', '.join(DATETYPES)}")
+        filters = raw.get("filters", [])
+        if not isinstance(filters, list) or not all(
+            isinstance(f, str) and f.strip() for f in filters
+        ):
+            self.fail((*where, "filters"), "filters must be a list of non-empty PubMed terms")
+            filters = []
+        return QuerySpec(
+            label=self.text(raw, "label", where, required=True),
+            term=" ".join(self.text(raw, "term", where, required=True).split()),
+            mindate=mindate,
+            maxdate=maxdate,
+            datetype=datetype or ("pdat" if mindate else None),
+            filters=tuple(" ".join(f.split()) for f in filters),
+        )
+
+    def date(self, raw: dict[str, Any], key: str, where: tuple[str | int, ...]) -> str | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.date):
+            return value.strftime("%Y/%m/%d")
+        if isinstance(value, int):
+            value = str(value)
+        if not isinstance(value, str) or not PUBMED_DATE.match(value):
+            self.fail((*where, key), f"{key} must be YYYY, YYYY/MM or YYYY/MM/DD, not {value!r}")
+            return None
+        return value
+
+    def table(self, data: dict[str, Any], where: tuple[str, ...]) -> dict[str, Any]:
+        value = data.get(where[-1])
+        if not isinstance(value, dict):
+            self.fail(where, f"missing [{where[-1]}] table")
+            return {}
+        return value
+
+    def text(
+        self, raw: dict[str, Any], key: str, where: tuple[str | int, ...], required: bool = False
+    ) -> str:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.fail(where, f"missing required key {key!r}")
+            return ""
+        if not isinstance(value, str):
+            self.fail((*where, key), f"{key!r} must be a string")
+            return ""
+        if required and not value.strip():
+            self.fail((*where, key), f"{key!r} is empty")
+        return value.strip()
+
+    def unknown_keys(
+        self, raw: dict[str, Any], known: set[str], where: tuple[str | int, ...]
+    ) -> None:
+        for key in sorted(set(raw) - known):
+            self.fail((*where, key), f"unknown key {key!r} (allowed: {', '.join(sorted(known))})")
+
+    def duplicates(self, values: list[str], where: Any, what: str) -> None:
+        seen: set[str] = set()
+        for index, value in enumerate(values):
+            if value and value in seen:
+                self.fail(where(index), f"duplicate {what} {value!r}")
+            seen.add(value)

@@ -1,0 +1,87 @@
+"""The root ``evidence`` command: builds the application context, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import click
+
+from evidence import __version__
+from evidence.cli.claims import claims_group
+from evidence.cli.context import App, configure_logging
+from evidence.cli.refresh import refresh_command
+from evidence.cli.report import export_command, report_command
+from evidence.errors import EvidenceError
+from evidence.settings import Settings, redact
+
+
+class EvidenceCommandError(click.ClickException):
+    """An EvidenceError on its way out: one line on stderr, the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class EvidenceGroup(click.Group):
+    """The root group: turns every EvidenceError into a one-line message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except EvidenceError as exc:
+            key = ctx.obj.settings.eutils.api_key if isinstance(ctx.obj, App) else None
+            raise EvidenceCommandError(redact(str(exc), key), exc.exit_code) from None
+
+
+@click.group(cls=EvidenceGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evidence")
+@click.option(
+    "--db",
+    "database",
+    metavar="URL",
+    help="Database: a SQLAlchemy URL or a SQLite file path. "
+    "[env: EVIDENCE_DATABASE_URL; default: sqlite:///data/evidence.db]",
+)
+@click.option(
+    "--eutils-url",
+    metavar="URL",
+    help="E-utilities base URL. [env: EVIDENCE_EUTILS_URL; default: NCBI's]",
+)
+@click.option("--api-key", metavar="KEY", help="NCBI API key. [env: NCBI_API_KEY]")
+@click.option("--email", metavar="ADDRESS", help="Contact e-mail sent to NCBI. [env: NCBI_EMAIL]")
+@click.option("-v", "--verbose", count=True, help="More messages on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bar.")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    database: str | None,
+    eutils_url: str | None,
+    api_key: str | None,
+    email: str | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Check what a health article claims against the PubMed literature.
+
+    A claims file (queries/*.toml) lists the article's claims and the PubMed
+    searches for each; `refresh` runs them and stores the records, `report`
+    and `export` link each claim to its studies.
+    """
+    settings = Settings.from_env(
+        database=database, api_key=api_key, email=email, eutils_url=eutils_url
+    )
+    verbosity = -1 if quiet else verbose
+    configure_logging(settings, verbosity)
+    app = App(settings=settings, verbosity=verbosity)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+cli.add_command(refresh_command)
+cli.add_command(report_command)
+cli.add_command(export_command)
+cli.add_command(claims_group)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="evidence")

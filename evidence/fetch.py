@@ -1,0 +1,82 @@
+"""Fetch the records a search found that are not stored yet, and account for every one.
+
+Invariant: every requested PMID ends up stored or listed as unresolved, with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from evidence.pubmed.client import EutilsClient
+from evidence.pubmed.parser import parse
+from evidence.pubmed.records import Article, DeletedCitation
+from evidence.store import writes
+from evidence.store.db import Database
+
+log = logging.getLogger("evidence.fetch")
+
+
+@dataclass
+class FetchOutcome:
+    """What fetching a set of PMIDs did."""
+
+    requested: tuple[str, ...] = ()
+    stored: int = 0
+    unresolved: dict[str, str] = field(default_factory=dict)
+    requests: int = 0
+    retries: list[str] = field(default_factory=list)
+
+    @property
+    def accounted(self) -> bool:
+        """True when requested == stored ∪ unresolved (checked by tests)."""
+        return self.stored + len(self.unresolved) == len(self.requested)
+
+
+def fetch_and_store(db: Database, client: EutilsClient, pmids: Sequence[str]) -> FetchOutcome:
+    """Fetch and store the PMIDs of ``pmids`` that are not in the database yet."""
+    with db.session() as session:
+        have = writes.stored_pmids(session, pmids)
+    outcome = FetchOutcome(requested=tuple(p for p in dict.fromkeys(pmids) if p not in have))
+    missing = _fetch(db, client, outcome, outcome.requested)
+    if missing:
+        log.info("refetching %d record(s) efetch did not return, one by one", len(missing))
+        for pmid in missing:
+            if _fetch(db, client, outcome, [pmid]):
+                outcome.unresolved.setdefault(pmid, "efetch returned no record (asked twice)")
+    return outcome
+
+
+def _fetch(
+    db: Database, client: EutilsClient, outcome: FetchOutcome, pmids: Sequence[str]
+) -> list[str]:
+    """Fetch ``pmids`` in batches, store each batch whole; return those not returned."""
+    missing: list[str] = []
+    if not pmids:
+        return missing
+    for batch in client.efetch(pmids):
+        outcome.requests += batch.requests
+        outcome.retries.extend(batch.retries)
+        articles, deleted = _split(parse(batch.xml))
+        wanted = set(batch.requested)
+        keep = [a for a in articles if a.pmid in wanted]
+        with db.session() as session:
+            outcome.stored += writes.store_articles(session, keep)
+        returned = {a.pmid for a in keep}
+        for pmid in deleted & wanted - returned:
+            outcome.unresolved[pmid] = "deleted citation (NCBI withdrew the record)"
+        missing.extend(p for p in batch.requested if p not in returned and p not in deleted)
+    return missing
+
+
+def _split(items: Iterable[Article | DeletedCitation]) -> tuple[list[Article], set[str]]:
+    articles: list[Article] = []
+    deleted: set[str] = set()
+    for item in items:
+        if isinstance(item, DeletedCitation):
+            log.info("PMID %s is a deleted citation; not stored", item.pmid)
+            deleted.add(item.pmid)
+        else:
+            articles.append(item)
+    return articles, deleted

@@ -1,0 +1,1 @@
+"""PubMed: the E-utilities client and the efetch XML parser."""

@@ -1,0 +1,390 @@
+"""The one E-utilities client: it owns NCBI etiquette.
+
+Every request carries ``tool``, ``email`` and ``api_key``, is paced (3/s, 10/s with a
+key), has connect/read timeouts, and is retried when the failure is transient. Every
+request is a POST, so the API key is never part of a URL (``urllib3`` logs URLs at
+DEBUG level) and long terms or id lists fit. Messages never contain the key.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TypeVar
+
+import requests
+
+from evidence.errors import PermanentPubMedError, TransientPubMedError
+from evidence.pubmed.esearch import EsearchPage
+from evidence.pubmed.pacing import RateLimiter, backoff_delay, parse_retry_after
+from evidence.pubmed.responses import BadBody, check_efetch, one_line, read_esearch
+from evidence.settings import EutilsSettings, redact
+
+log = logging.getLogger("evidence.pubmed")
+
+ESEARCH = "esearch.fcgi"
+EFETCH = "efetch.fcgi"
+ESEARCH_CAP = 9_999  # PubMed esearch can return only the first 9,999 ids of a search
+MAX_PAGE_SIZE = 10_000
+MAX_EFETCH_BATCH = 500
+RETRY_DEADLINE = 300.0  # seconds one call may spend failing and waiting before giving up
+DATETYPES = frozenset({"pdat", "edat", "mdat", "crdt"})  # as evidence.claims accepts
+_DATE = re.compile(r"[0-9]{4}(/[0-9]{1,2}(/[0-9]{1,2})?)?")
+_PMID = re.compile(r"[0-9]{1,12}")
+_ERROR_TEXT = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Every id one esearch returned, with what it took to get them."""
+
+    term: str
+    count: int
+    pmids: tuple[str, ...]
+    query_translation: str | None
+    warnings: tuple[str, ...]
+    errors: tuple[str, ...]
+    params: dict[str, str]
+    requests: int
+    retries: tuple[str, ...]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class FetchBatch:
+    """One complete efetch answer (a ``PubmedArticleSet``) for up to 500 ids."""
+
+    requested: tuple[str, ...]
+    xml: bytes
+    requests: int
+    retries: tuple[str, ...]
+
+
+@dataclass
+class ClientStats:
+    """Requests sent and the cause of each retry (per client, or per call)."""
+
+    requests: int = 0
+    retries: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A transient failure of one attempt."""
+
+    cause: str
+    retry_after: float | None = None
+
+
+def search_params(
+    term: str,
+    *,
+    mindate: str | None = None,
+    maxdate: str | None = None,
+    datetype: str | None = None,
+    sort: str | None = None,
+) -> dict[str, str]:
+    """The esearch parameters of a PubMed search; ValueError on unusable input."""
+    if not term.strip():
+        raise ValueError("empty search term")
+    if (mindate is None) != (maxdate is None):
+        raise ValueError("mindate and maxdate must be given together (NCBI ignores one alone)")
+    params = {"db": "pubmed", "term": term}
+    if datetype is not None:
+        if datetype not in DATETYPES:
+            raise ValueError(f"datetype must be one of {sorted(DATETYPES)}, got {datetype!r}")
+        params["datetype"] = datetype
+    if mindate is not None and maxdate is not None:
+        for value in (mindate, maxdate):
+            if not _DATE.fullmatch(value):
+                raise ValueError(f"dates are YYYY, YYYY/MM or YYYY/MM/DD, got {value!r}")
+        params.update(mindate=mindate, maxdate=maxdate)
+    if sort:
+        params["sort"] = sort
+    return params
+
+
+def clean_pmids(pmids: Sequence[str]) -> tuple[str, ...]:
+    """Stripped, validated, de-duplicated PMIDs in their given order."""
+    if isinstance(pmids, str | bytes):
+        raise ValueError("pmids must be a sequence of ids, not one string")
+    cleaned = tuple(dict.fromkeys(str(p).strip() for p in pmids))
+    bad = [p for p in cleaned if not _PMID.fullmatch(p)]
+    if bad:
+        raise ValueError(f"not PMIDs: {', '.join(repr(p) for p in bad[:5])}")
+    return cleaned
+
+
+class EutilsClient:
+    """Talks to E-utilities politely; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: EutilsSettings,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.stats = ClientStats()
+        self._session = session if session is not None else requests.Session()
+        self._owns_session = session is None
+        self._sleep = sleep
+        self._clock = clock
+        self._limiter = RateLimiter(settings.requests_per_second, clock, sleep)
+        self._random = random.Random()
+
+    def esearch(
+        self,
+        term: str,
+        *,
+        mindate: str | None = None,
+        maxdate: str | None = None,
+        datetype: str | None = None,
+        sort: str | None = None,
+        page_size: int = 5000,
+    ) -> SearchResult:
+        """Search PubMed; page through up to 9,999 ids (``complete=False`` beyond that)."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+        params = search_params(term, mindate=mindate, maxdate=maxdate, datetype=datetype, sort=sort)
+        tally = ClientStats()
+        first_params = {**params, **_first_page(page_size)}
+        first, pmids = self._search_ids(first_params, page_size, tally)
+        return SearchResult(
+            term=term,
+            count=first.count,
+            pmids=pmids,
+            query_translation=first.query_translation,
+            warnings=first.warnings,
+            errors=first.errors,
+            params={**first_params, **self._etiquette(with_key=False)},
+            requests=tally.requests,
+            retries=tuple(tally.retries),
+            complete=len(pmids) >= first.count,
+        )
+
+    def efetch(self, pmids: Sequence[str], *, batch_size: int = 500) -> Iterator[FetchBatch]:
+        """POST the ids in batches; yield one complete ``PubmedArticleSet`` per batch."""
+        if not 1 <= batch_size <= MAX_EFETCH_BATCH:
+            raise ValueError(f"batch_size must be 1..{MAX_EFETCH_BATCH}, got {batch_size}")
+        return self._fetch_batches(clean_pmids(pmids), batch_size)
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> EutilsClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- searching and fetching -------------------------------------------------
+
+    def _search_ids(
+        self, first_params: Mapping[str, str], page_size: int, tally: ClientStats
+    ) -> tuple[EsearchPage, tuple[str, ...]]:
+        """First page (with history) and every id up to the cap, in PubMed order.
+
+        Reusable by a date slicer: one call per slice, each below the cap.
+        """
+        first = self._request(ESEARCH, first_params, read_esearch, tally)
+        ids = dict.fromkeys(first.ids)
+        limit = min(first.count, ESEARCH_CAP)
+        retstart = len(first.ids)
+        paging = _paging_params(first_params, first)
+        while retstart < limit:
+            retmax = min(page_size, limit - retstart)
+            page_params = {**paging, "retstart": str(retstart), "retmax": str(retmax)}
+            page = self._request(ESEARCH, page_params, read_esearch, tally)
+            if not page.ids:
+                break
+            ids.update(dict.fromkeys(page.ids))
+            retstart += len(page.ids)
+        return first, tuple(ids)
+
+    def _fetch_batches(self, pmids: tuple[str, ...], batch_size: int) -> Iterator[FetchBatch]:
+        for start in range(0, len(pmids), batch_size):
+            batch = pmids[start : start + batch_size]
+            tally = ClientStats()
+            params = {"db": "pubmed", "retmode": "xml", "id": ",".join(batch)}
+            body = self._request(EFETCH, params, _read_efetch, tally)
+            yield FetchBatch(batch, body, tally.requests, tuple(tally.retries))
+
+    # -- etiquette ----------------------------------------------------------------
+
+    def _etiquette(self, *, with_key: bool) -> dict[str, str]:
+        params = {"tool": self.settings.tool}
+        if self.settings.email:
+            params["email"] = self.settings.email
+        if with_key and self.settings.api_key:
+            params["api_key"] = self.settings.api_key.reveal()
+        return params
+
+    def _safe(self, text: str) -> str:
+        return redact(text, self.settings.api_key)
+
+    def _request(
+        self,
+        endpoint: str,
+        params: Mapping[str, str],
+        read: Callable[[bytes], T],
+        tally: ClientStats,
+    ) -> T:
+        """Send one logical request: pace, retry transient failures, raise the rest."""
+        sent = {**params, **self._etiquette(with_key=True)}
+        attempts = max(1, self.settings.max_attempts)
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = self._attempt(endpoint, sent, read, tally)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            delay = outcome.retry_after
+            if delay is None:
+                delay = backoff_delay(attempt, self._random.random)
+            if attempt >= attempts or self._clock() - started + delay > RETRY_DEADLINE:
+                break
+            tally.retries.append(outcome.cause)
+            self.stats.retries.append(outcome.cause)
+            log.info("retrying %s in %.2fs after %s", endpoint, delay, outcome.cause)
+            self._sleep(delay)
+        message = (
+            f"PubMed {endpoint} failed after {attempt} attempt(s)"
+            f" ({_describe(params)}): {outcome.cause}"
+        )
+        raise TransientPubMedError(self._safe(message))
+
+    def _attempt(
+        self,
+        endpoint: str,
+        sent: Mapping[str, str],
+        read: Callable[[bytes], T],
+        tally: ClientStats,
+    ) -> T | _Failure:
+        """One HTTP exchange: a value, a transient failure, or PermanentPubMedError."""
+        self._limiter.wait()
+        tally.requests += 1
+        self.stats.requests += 1
+        start = self._clock()
+        try:
+            response = self._send(endpoint, sent)
+        except requests.RequestException as exc:
+            cause = _exception_cause(exc)
+            log.debug("POST %s -> %s after %.3fs", endpoint, cause, self._clock() - start)
+            if cause is None:
+                raise PermanentPubMedError(
+                    self._safe(f"PubMed {endpoint} request failed: {type(exc).__name__}")
+                ) from None
+            return _Failure(cause)
+        status, body = response.status_code, response.content
+        log.debug(
+            "POST %s -> HTTP %d (%d bytes) in %.3fs",
+            endpoint,
+            status,
+            len(body),
+            self._clock() - start,
+        )
+        failure = self._judge_status(endpoint, sent, response)
+        if failure is not None:
+            return failure
+        try:
+            return read(body)
+        except BadBody as bad:
+            if bad.transient:
+                return _Failure(self._safe(bad.cause))
+            raise PermanentPubMedError(self._reject(endpoint, sent, bad.cause)) from None
+
+    def _send(self, endpoint: str, sent: Mapping[str, str]) -> requests.Response:
+        """POST, never GET: parameters (the key included) stay out of URLs and logs."""
+        url = self.settings.base_url.rstrip("/") + "/" + endpoint
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        return self._session.post(url, data=dict(sent), timeout=timeout)
+
+    def _judge_status(
+        self, endpoint: str, sent: Mapping[str, str], response: requests.Response
+    ) -> _Failure | None:
+        """None for 2xx; a transient failure for 429/5xx; raise for other statuses."""
+        status = response.status_code
+        if 200 <= status < 300:
+            return None
+        if status == 429:
+            return _Failure("HTTP 429", parse_retry_after(response.headers.get("Retry-After")))
+        if 500 <= status < 600 and status not in (501, 505):
+            return _Failure(f"HTTP {status}")
+        hint = _body_hint(response.content)
+        cause = f"HTTP {status}" + (f": {hint}" if hint else "")
+        raise PermanentPubMedError(self._reject(endpoint, sent, cause))
+
+    def _reject(self, endpoint: str, sent: Mapping[str, str], cause: str) -> str:
+        return self._safe(f"PubMed {endpoint} rejected the request ({_describe(sent)}): {cause}")
+
+
+def _first_page(page_size: int) -> dict[str, str]:
+    return {"usehistory": "y", "retstart": "0", "retmax": str(min(page_size, ESEARCH_CAP))}
+
+
+def _paging_params(first_params: Mapping[str, str], first: EsearchPage) -> dict[str, str]:
+    """Later pages read the stored result (WebEnv) when NCBI gave one, else re-run the term."""
+    if first.webenv and first.query_key:
+        paging = {"db": "pubmed", "WebEnv": first.webenv, "query_key": first.query_key}
+        if "sort" in first_params:
+            paging["sort"] = first_params["sort"]
+        return paging
+    return {k: v for k, v in first_params.items() if k not in ("usehistory", "retstart", "retmax")}
+
+
+def _read_efetch(body: bytes) -> bytes:
+    check_efetch(body)
+    return body
+
+
+def _exception_cause(exc: requests.RequestException) -> str | None:
+    """The retry cause of a transport failure; None if retrying cannot help."""
+    if isinstance(exc, requests.Timeout):
+        return "Timeout"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "ChunkedEncodingError"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "ContentDecodingError"
+    if isinstance(exc, requests.ConnectionError):
+        return "ConnectionError"
+    return None
+
+
+def _describe(params: Mapping[str, str]) -> str:
+    """A short, key-free description of a request for messages."""
+    parts = []
+    if "term" in params:
+        parts.append(f"term={one_line(params['term'], 80)!r}")
+    if "WebEnv" in params:
+        parts.append("history page")
+    if params.get("retstart", "0") != "0":
+        parts.append(f"retstart={params['retstart']}")
+    if "id" in params:
+        ids = params["id"].split(",")
+        parts.append(f"{len(ids)} ids from {ids[0]}")
+    return ", ".join(parts) or "no parameters"
+
+
+def _body_hint(body: bytes) -> str:
+    """The ``<ERROR>`` text of a body, else its start, on one line."""
+    match = _ERROR_TEXT.search(body[:20_000])
+    text = match.group(1) if match else body[:300]
+    return one_line(text.decode("utf-8", "replace"), 160)

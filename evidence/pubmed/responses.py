@@ -1,0 +1,86 @@
+"""Judge E-utilities answer bodies: usable, worth a retry, or a permanent failure. Pure."""
+
+from __future__ import annotations
+
+import re
+
+from evidence.errors import ParseError
+from evidence.pubmed.esearch import EsearchPage, element_text, parse_esearch, safe_xml
+
+# <ERROR> texts that retrying cannot fix. Checked before anything else, so that
+# "Search Backend failed: ... 'retstart' cannot be larger than 9998" is permanent.
+_PERMANENT_ERRORS = re.compile(
+    r"empty id list|nothing to ?do|nothing to store|invalid db name|invalid query"
+    r"|query syntax|syntax error|unable to parse|cannot be larger than|invalid uid"
+    r"|neither query_key nor id|unable to obtain query|cannot retrieve query"
+    r"|failed to understand id|some ids have invalid value",
+    re.IGNORECASE,
+)
+_CAUSE_LENGTH = 160
+
+
+class BadBody(Exception):
+    """A body that is not the answer asked for; ``transient`` says if a retry may help."""
+
+    def __init__(self, cause: str, *, transient: bool) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.transient = transient
+
+
+def one_line(text: str, limit: int = _CAUSE_LENGTH) -> str:
+    """Collapse whitespace and shorten, for causes and messages."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def is_permanent_error(message: str) -> bool:
+    """True for an in-band ``<ERROR>`` that no retry can fix (bad input)."""
+    return bool(_PERMANENT_ERRORS.search(message))
+
+
+def error_in_200(message: str) -> BadBody:
+    """The failure for an ``<ERROR>`` element inside a 200 answer."""
+    return BadBody(f"ERROR in 200: {one_line(message)}", transient=not is_permanent_error(message))
+
+
+def check_not_error_page(body: bytes) -> None:
+    """Reject empty bodies and HTML/JSON pages where XML was expected (all transient)."""
+    head = body.lstrip()[:200].lower()
+    if not head:
+        raise BadBody("empty body", transient=True)
+    if b"<!doctype html" in head or b"<html" in head:
+        raise BadBody("HTML body", transient=True)
+    if head.startswith((b"{", b"[")):
+        text = one_line(body[:200].decode("utf-8", "replace"))
+        raise BadBody(f"JSON body: {text}", transient=True)
+
+
+def read_esearch(body: bytes) -> EsearchPage:
+    """An esearch page, or :class:`BadBody` (``<ERROR>``, cut or foreign body)."""
+    check_not_error_page(body)
+    try:
+        page = parse_esearch(body)
+    except ParseError as exc:
+        raise BadBody(f"bad esearch XML: {one_line(str(exc), 100)}", transient=True) from None
+    if page.error:
+        raise error_in_200(page.error)
+    return page
+
+
+def check_efetch(body: bytes) -> None:
+    """Accept only a complete ``PubmedArticleSet`` document (possibly empty)."""
+    check_not_error_page(body)
+    try:
+        root = safe_xml(body)
+    except ParseError as exc:
+        if b"<PubmedArticleSet" in body[:2000] and not body.rstrip().endswith(
+            b"</PubmedArticleSet>"
+        ):
+            raise BadBody("truncated body", transient=True) from None
+        raise BadBody(f"bad efetch XML: {one_line(str(exc), 100)}", transient=True) from None
+    errors = [one_line(element_text(e)) for e in root.iterfind("ERROR")]
+    if errors:
+        raise error_in_200("; ".join(errors))
+    if root.tag != "PubmedArticleSet":
+        raise BadBody(f"unexpected efetch root <{root.tag}>", transient=True)

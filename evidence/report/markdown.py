@@ -1,0 +1,186 @@
+"""``report.md``: the HTML report's content as Markdown, without styling.
+
+Every piece of stored text goes through :func:`md_text` (or :func:`md_code`), so PubMed
+text cannot open HTML tags, links, emphasis or table cells. Links are built only from
+PMIDs, DOIs and PMC ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from evidence.report.tables import format_time, short_authors
+from evidence.store.reads import ClaimReport, QueryInfo, ReportData, StudyInfo
+
+_BACKSLASHED = re.compile(r"([\\`*_\[\]|&~@#])")
+_SCHEME = re.compile(r"(?<=[A-Za-z]):(?=//)")
+_WWW = re.compile(r"(?i)\b(www)\.")
+_SPACES = re.compile(r"\s+")
+_BACKTICKS = re.compile(r"`+")
+
+
+def md_text(text: str | None) -> str:
+    """Plain text made inert: one line, Markdown punctuation escaped, ``<``/``>`` as entities.
+
+    ``://`` and ``www.`` are broken up too, so renderers that autolink bare URLs do not.
+    """
+    line = _SPACES.sub(" ", text or "").strip()
+    line = _BACKSLASHED.sub(r"\\\1", line)
+    line = line.replace("<", "&lt;").replace(">", "&gt;")
+    line = _SCHEME.sub(r"\\:", line)
+    return _WWW.sub(r"\1\\.", line)
+
+
+def md_code(text: str | None, *, cell: bool = False) -> str:
+    """A one-line code span that survives backticks in ``text`` (and ``|`` in a table cell)."""
+    line = _SPACES.sub(" ", text or "").strip()
+    if not line:
+        return ""
+    longest = max((len(run) for run in _BACKTICKS.findall(line)), default=0)
+    fence = "`" * (longest + 1)
+    if cell:
+        line = line.replace("|", "\\|")
+    return f"{fence} {line} {fence}"
+
+
+def md_link(label: str, url: str) -> str:
+    """A link; ``url`` must be one we built (percent-encoded), ``label`` is escaped."""
+    return f"[{md_text(label)}]({url})"
+
+
+def render_markdown(data: ReportData) -> str:
+    """The report as Markdown."""
+    return "\n".join(_document(data)) + "\n"
+
+
+def _document(data: ReportData) -> Iterator[str]:
+    yield from _header(data)
+    yield from ("## Claims", "")
+    yield from _table(
+        ("Claim", "Statement", "Studies", "Retracted"),
+        [
+            (
+                md_link(c.key, f"#{c.key}"),
+                md_text(c.statement),
+                str(len(c.studies)),
+                f"**{c.retracted_count}**" if c.retracted_count else "0",
+            )
+            for c in data.claims
+        ],
+    )
+    for claim in data.claims:
+        yield from _claim(claim)
+    yield from _audit(data)
+    yield f"_Generated {format_time(data.generated_at)} by evidence {md_text(data.tool_version)}._"
+
+
+def _header(data: ReportData) -> Iterator[str]:
+    article, refresh = data.article, data.last_refresh
+    yield f"# {md_text(article.title)}"
+    yield ""
+    if article.source:
+        yield f"- Source: {md_text(article.source)}"
+    if article.url:
+        yield f"- Article URL: {md_code(article.url)}"
+    yield f"- Reviewed: {md_text(article.reviewed_on) or 'not given'}"
+    yield f"- Generated: {format_time(data.generated_at)} by evidence {md_text(data.tool_version)}"
+    if refresh is None:
+        yield "- Last refresh: never run"
+    else:
+        yield f"- Last refresh: {format_time(refresh.started_at)} ({md_text(refresh.status)})"
+    yield ""
+
+
+def _claim(claim: ClaimReport) -> Iterator[str]:
+    yield f"## {md_text(claim.key)}"
+    yield ""
+    yield md_text(claim.statement)
+    yield ""
+    if claim.section:
+        yield f"Article section: {md_text(claim.section)}"
+        yield ""
+    yield from ("### Queries", "")
+    yield from _table(
+        ("Label", "Term sent", "Run", "Status", "Count", "Retrieved", "Stored"),
+        [_query_cells(q) for q in claim.queries],
+    )
+    for query in claim.queries:
+        yield from _problems(query)
+    yield from (f"### Studies ({len(claim.studies)})", "")
+    if not claim.studies:
+        yield from ("No studies linked to this claim.", "")
+        return
+    yield from _table(
+        ("PMID", "Title", "Authors", "Journal", "Year", "Publication types", "DOI"),
+        [_study_cells(s) for s in claim.studies],
+    )
+
+
+def _problems(query: QueryInfo) -> Iterator[str]:
+    run = query.latest_run
+    if run is None:
+        return
+    for kind, texts in (("warning", run.warnings), ("error", run.errors)):
+        yield from (f"- {md_text(query.label)}: {kind}: {md_text(text)}" for text in texts)
+
+
+def _query_cells(query: QueryInfo) -> tuple[str, ...]:
+    run = query.latest_run
+    if run is None:
+        return (md_text(query.label), md_code(query.term, cell=True), "", "never run", "", "", "")
+    return (
+        md_text(query.label),
+        md_code(run.term, cell=True),
+        format_time(run.started_at),
+        md_text(run.status),
+        "" if run.count is None else str(run.count),
+        str(run.retrieved),
+        str(run.stored),
+    )
+
+
+def _study_cells(study: StudyInfo) -> tuple[str, ...]:
+    badge = "**RETRACTED** " if study.retracted else ""
+    doi = md_link(study.doi or "", study.doi_url) if study.doi_url else ""
+    return (
+        md_link(f"PMID {study.pmid}", study.pubmed_url),
+        badge + md_text(study.title),
+        md_text(short_authors(study.authors)),
+        md_text(study.journal),
+        "" if study.year is None else str(study.year),
+        md_text(", ".join(study.publication_types)),
+        doi,
+    )
+
+
+def _audit(data: ReportData) -> Iterator[str]:
+    yield from ("## Audit appendix", "")
+    yield "Each query's latest search as sent, PubMed's QueryTranslation, its Count, and the"
+    yield "SHA-256 of the PMID set retrieved (PMIDs sorted numerically, one per line)."
+    yield ""
+    for claim in data.claims:
+        for query in claim.queries:
+            run = query.latest_run
+            yield f"### {md_text(claim.key)} / {md_text(query.label)}"
+            yield ""
+            if run is None:
+                yield from ("Never run.", "")
+                continue
+            yield f"- Term sent: {md_code(run.term)}"
+            yield from (f"- {md_text(name)}: {md_code(value)}" for name, value in run.params)
+            yield f"- QueryTranslation: {md_code(run.query_translation) or 'none'}"
+            yield f"- Count: {'' if run.count is None else run.count}"
+            yield f"- Run: {format_time(run.started_at)} ({md_text(run.status)})"
+            yield f"- PMID set SHA-256: {md_code(run.pmid_set_sha256) or 'none'}"
+            yield ""
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> Iterator[str]:
+    if not rows:
+        yield from ("None.", "")
+        return
+    yield "| " + " | ".join(header) + " |"
+    yield "|" + "|".join("---" for _ in header) + "|"
+    yield from ("| " + " | ".join(cells) + " |" for cells in rows)
+    yield ""

@@ -1,0 +1,157 @@
+"""Plain rows shared by every output: cell formats, ``studies.csv`` rows, the JSON export."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from evidence.store.reads import ClaimReport, QueryInfo, ReportData, StudyInfo
+
+JSON_FORMAT_VERSION = 1
+AUTHORS_SHOWN = 6
+CSV_COLUMNS = (
+    "claim_id",
+    "pmid",
+    "title",
+    "authors",
+    "journal",
+    "year",
+    "doi",
+    "pmc",
+    "publication_types",
+    "retracted",
+    "pubmed_url",
+)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | bool | None
+
+
+def format_time(moment: datetime | None) -> str:
+    """``2026-11-24 14:03 UTC`` (times are stored in UTC), or an empty string."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
+
+
+def short_authors(authors: Sequence[str], limit: int = AUTHORS_SHOWN) -> str:
+    """The first ``limit`` authors, then ``et al.``."""
+    shown = ", ".join(authors[:limit])
+    return f"{shown}, et al." if len(authors) > limit else shown
+
+
+# --- studies.csv -----------------------------------------------------------------------------
+
+
+def guard_cell(value: Cell) -> Cell:
+    """Text a spreadsheet would run as a formula gets a leading ``'``; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_rows(data: ReportData) -> list[dict[str, Cell]]:
+    """One row per claim -> study link, cells guarded against formula injection."""
+    return [
+        {name: guard_cell(value) for name, value in _csv_row(claim, study).items()}
+        for claim in data.claims
+        for study in claim.studies
+    ]
+
+
+def _csv_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
+    return {
+        "claim_id": claim.key,
+        "pmid": study.pmid,
+        "title": study.title,
+        "authors": "; ".join(study.authors),
+        "journal": study.journal or "",
+        "year": study.year,
+        "doi": study.doi or "",
+        "pmc": study.pmc or "",
+        "publication_types": "; ".join(study.publication_types),
+        "retracted": "true" if study.retracted else "false",
+        "pubmed_url": study.pubmed_url,
+    }
+
+
+def write_csv(data: ReportData, path: Path) -> None:
+    """Write ``studies.csv`` (UTF-8, header row, RFC 4180 quoting)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(csv_rows(data))
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def json_document(data: ReportData) -> dict[str, Any]:
+    """The claim -> study links with the study fields; JSON-serialisable, stable key order."""
+    refresh = data.last_refresh
+    return {
+        "format_version": JSON_FORMAT_VERSION,
+        "tool_version": data.tool_version,
+        "generated_at": data.generated_at.isoformat(),
+        "article": {
+            "slug": data.article.slug,
+            "title": data.article.title,
+            "source": data.article.source,
+            "url": data.article.url,
+            "reviewed_on": data.article.reviewed_on,
+        },
+        "last_refresh": None
+        if refresh is None
+        else {
+            "started_at": refresh.started_at.isoformat(),
+            "finished_at": refresh.finished_at.isoformat() if refresh.finished_at else None,
+            "status": refresh.status,
+        },
+        "claims": [_json_claim(claim) for claim in data.claims],
+    }
+
+
+def _json_claim(claim: ClaimReport) -> dict[str, Any]:
+    return {
+        "id": claim.key,
+        "statement": claim.statement,
+        "section": claim.section,
+        "study_count": len(claim.studies),
+        "retracted_count": claim.retracted_count,
+        "queries": [_json_query(query) for query in claim.queries],
+        "studies": [_json_study(study) for study in claim.studies],
+    }
+
+
+def _json_query(query: QueryInfo) -> dict[str, Any]:
+    run = query.latest_run
+    return {
+        "label": query.label,
+        "term": query.term,
+        "term_sent": run.term if run else None,
+        "run_at": run.started_at.isoformat() if run else None,
+        "status": run.status if run else None,
+        "count": run.count if run else None,
+        "retrieved": run.retrieved if run else None,
+        "stored": run.stored if run else None,
+        "query_translation": run.query_translation if run else None,
+        "warnings": list(run.warnings) if run else [],
+        "pmid_set_sha256": run.pmid_set_sha256 if run else None,
+    }
+
+
+def _json_study(study: StudyInfo) -> dict[str, Any]:
+    return {
+        "pmid": study.pmid,
+        "title": study.title,
+        "authors": list(study.authors),
+        "journal": study.journal,
+        "year": study.year,
+        "doi": study.doi,
+        "pmc": study.pmc,
+        "publication_types": list(study.publication_types),
+        "retracted": study.retracted,
+        "pubmed_url": study.pubmed_url,
+        "doi_url": study.doi_url,
+    }

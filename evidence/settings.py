@@ -1,0 +1,116 @@
+"""Settings: flag > environment variable > default, resolved once by the CLI root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from evidence.errors import ConfigError
+
+NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+DEFAULT_DATABASE_PATH = Path("data") / "evidence.db"
+DEFAULT_CLAIMS_FILE = Path("queries") / "ketamine-chronic-pain.toml"
+DEFAULT_TOOL = "evidence"
+
+
+class Secret:
+    """A string that never shows itself in ``repr``/``str`` (the NCBI API key)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real value: only for the request parameters sent to NCBI."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def redact(text: str, *secrets: Secret | None) -> str:
+    """Replace every secret's value in ``text`` by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret.reveal(), "***")
+    return text
+
+
+@dataclass(frozen=True)
+class EutilsSettings:
+    """How to talk to NCBI E-utilities."""
+
+    base_url: str = NCBI_EUTILS_URL
+    api_key: Secret | None = None
+    email: str | None = None
+    tool: str = DEFAULT_TOOL
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+
+    @property
+    def requests_per_second(self) -> float:
+        """NCBI's limit: 3 requests/s, 10 with an API key."""
+        return 10.0 if self.api_key else 3.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application needs, built once at start."""
+
+    database_url: str = field(default_factory=lambda: sqlite_url(DEFAULT_DATABASE_PATH))
+    eutils: EutilsSettings = field(default_factory=EutilsSettings)
+    reviewer: str | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        database: str | None = None,
+        api_key: str | None = None,
+        email: str | None = None,
+        eutils_url: str | None = None,
+    ) -> Settings:
+        """Resolve settings: explicit arguments (flags) win over the environment."""
+        env = os.environ if env is None else env
+        key = api_key or env.get("NCBI_API_KEY") or None
+        base_url = eutils_url or env.get("EVIDENCE_EUTILS_URL") or NCBI_EUTILS_URL
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"E-utilities URL must start with http:// or https://: {base_url}")
+        eutils = EutilsSettings(
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            api_key=Secret(key) if key else None,
+            email=email or env.get("NCBI_EMAIL") or None,
+            tool=env.get("EVIDENCE_TOOL") or DEFAULT_TOOL,
+        )
+        db = database or env.get("EVIDENCE_DATABASE_URL") or sqlite_url(DEFAULT_DATABASE_PATH)
+        return cls(
+            database_url=as_database_url(db),
+            eutils=eutils,
+            reviewer=env.get("EVIDENCE_REVIEWER") or None,
+        )
+
+    def with_eutils(self, **changes: object) -> Settings:
+        """A copy with some E-utilities settings changed (used by tests)."""
+        return replace(self, eutils=replace(self.eutils, **changes))  # type: ignore[arg-type]
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def as_database_url(value: str) -> str:
+    """Accept a SQLAlchemy URL or a plain file path (taken as SQLite)."""
+    if "://" in value:
+        return value
+    return sqlite_url(Path(value))

@@ -1,0 +1,299 @@
+"""Typed SQLAlchemy 2.0 models. Every schema change goes through an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite drops the zone; we restore it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+JsonList = list[Any]
+JsonDict = dict[str, Any]
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        JsonList: JSON,
+        JsonDict: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+# --- The health article and its claims -------------------------------------------------
+
+
+class ClaimSet(Base):
+    """One claims file: the health article under review."""
+
+    __tablename__ = "claim_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    reviewed_on: Mapped[str | None] = mapped_column(String(40))
+    file_path: Mapped[str | None] = mapped_column(Text)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+    claims: Mapped[list[Claim]] = relationship(
+        back_populates="claim_set", order_by="Claim.position"
+    )
+
+
+class Claim(Base):
+    """A claim of the article, with its stable id (``key``) from the claims file."""
+
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("claim_set_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_set_id: Mapped[int] = mapped_column(ForeignKey("claim_sets.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    claim_set: Mapped[ClaimSet] = relationship(back_populates="claims")
+    queries: Mapped[list[Query]] = relationship(back_populates="claim", order_by="Query.position")
+
+
+class Query(Base):
+    """A PubMed query of a claim, as currently defined in the claims file."""
+
+    __tablename__ = "queries"
+    __table_args__ = (UniqueConstraint("claim_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200))
+    term: Mapped[str] = mapped_column(Text)
+    mindate: Mapped[str | None] = mapped_column(String(20))
+    maxdate: Mapped[str | None] = mapped_column(String(20))
+    datetype: Mapped[str | None] = mapped_column(String(10))
+    filters: Mapped[JsonList] = mapped_column(default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    claim: Mapped[Claim] = relationship(back_populates="queries")
+
+
+# --- PubMed records --------------------------------------------------------------------
+
+
+class Article(Base):
+    """A PubMed record, keyed by PMID. Child rows hold authors, types, MeSH and links."""
+
+    __tablename__ = "articles"
+
+    pmid: Mapped[str] = mapped_column(String(20), primary_key=True)
+    pmid_version: Mapped[int] = mapped_column(Integer, default=1)
+    record_type: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    abstract_sections: Mapped[JsonList] = mapped_column(default=list)
+    journal: Mapped[str | None] = mapped_column(Text)
+    journal_abbrev: Mapped[str | None] = mapped_column(Text)
+    issn: Mapped[str | None] = mapped_column(String(20))
+    volume: Mapped[str | None] = mapped_column(String(100))
+    issue: Mapped[str | None] = mapped_column(String(100))
+    pages: Mapped[str | None] = mapped_column(String(100))
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    pub_date: Mapped[str | None] = mapped_column(String(100))
+    doi: Mapped[str | None] = mapped_column(Text, index=True)
+    pmc: Mapped[str | None] = mapped_column(String(40))
+    languages: Mapped[JsonList] = mapped_column(default=list)
+    keywords: Mapped[JsonList] = mapped_column(default=list)
+    medline_status: Mapped[str | None] = mapped_column(String(40))
+    record_sha256: Mapped[str] = mapped_column(String(64))
+    raw_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    first_stored_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ArticleAuthor(Base):
+    """An author of a record, in order."""
+
+    __tablename__ = "article_authors"
+
+    pmid: Mapped[str] = mapped_column(
+        ForeignKey("articles.pmid", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    fore_name: Mapped[str | None] = mapped_column(Text)
+    initials: Mapped[str | None] = mapped_column(String(40))
+    collective_name: Mapped[str | None] = mapped_column(Text)
+    affiliations: Mapped[JsonList] = mapped_column(default=list)
+    orcid: Mapped[str | None] = mapped_column(String(100))
+
+
+class ArticlePublicationType(Base):
+    """A publication type of a record (``Randomized Controlled Trial``...)."""
+
+    __tablename__ = "article_publication_types"
+
+    pmid: Mapped[str] = mapped_column(
+        ForeignKey("articles.pmid", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, index=True)
+    ui: Mapped[str | None] = mapped_column(String(20))
+
+
+class ArticleMesh(Base):
+    """A MeSH heading of a record."""
+
+    __tablename__ = "article_mesh"
+
+    pmid: Mapped[str] = mapped_column(
+        ForeignKey("articles.pmid", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    descriptor: Mapped[str] = mapped_column(Text, index=True)
+    ui: Mapped[str | None] = mapped_column(String(20))
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
+    qualifiers: Mapped[JsonList] = mapped_column(default=list)
+    major_qualifiers: Mapped[JsonList] = mapped_column(default=list)
+
+
+class ArticleLink(Base):
+    """A CommentsCorrections link (RetractionIn, ErratumIn, CommentIn...)."""
+
+    __tablename__ = "article_links"
+
+    pmid: Mapped[str] = mapped_column(
+        ForeignKey("articles.pmid", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref_type: Mapped[str] = mapped_column(String(60), index=True)
+    ref_pmid: Mapped[str | None] = mapped_column(String(20))
+    ref_source: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Runs: what was searched, when, and what PubMed answered --------------------------
+
+
+class RefreshRun(Base):
+    """One ``evidence refresh``: a batch of search runs over a claims file."""
+
+    __tablename__ = "refresh_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_set_id: Mapped[int] = mapped_column(ForeignKey("claim_sets.id"))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20))  # running | ok | incomplete | failed
+    tool_version: Mapped[str] = mapped_column(String(40))
+    claims_file: Mapped[str | None] = mapped_column(Text)
+    claims_sha256: Mapped[str | None] = mapped_column(String(64))
+    eutils_url: Mapped[str] = mapped_column(Text)
+    options: Mapped[JsonDict] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SearchRun(Base):
+    """One esearch of one query in a refresh, with PubMed's answer (provenance)."""
+
+    __tablename__ = "search_runs"
+    __table_args__ = (Index("ix_search_runs_query_started", "query_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refresh_run_id: Mapped[int] = mapped_column(
+        ForeignKey("refresh_runs.id", ondelete="CASCADE"), index=True
+    )
+    query_id: Mapped[int] = mapped_column(ForeignKey("queries.id"))
+    term: Mapped[str] = mapped_column(Text)
+    params: Mapped[JsonDict] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20))  # ok | incomplete | failed
+    count: Mapped[int | None] = mapped_column(Integer)
+    retrieved: Mapped[int] = mapped_column(Integer, default=0)
+    new_pmids: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    query_translation: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[JsonList] = mapped_column(default=list)
+    errors: Mapped[JsonList] = mapped_column(default=list)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[JsonList] = mapped_column(default=list)
+    slices: Mapped[JsonList] = mapped_column(default=list)
+    unresolved: Mapped[JsonDict] = mapped_column(default=dict)  # pmid -> reason
+    pmid_set_sha256: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class SearchRunPmid(Base):
+    """Which search run found which PMID (at which rank)."""
+
+    __tablename__ = "search_run_pmids"
+
+    search_run_id: Mapped[int] = mapped_column(
+        ForeignKey("search_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    pmid: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ClaimArticle(Base):
+    """The link claim -> study: found by the claim's latest runs (``active``) or earlier."""
+
+    __tablename__ = "claim_articles"
+
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+    )
+    pmid: Mapped[str] = mapped_column(ForeignKey("articles.pmid"), primary_key=True, index=True)
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("refresh_runs.id"))
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("refresh_runs.id"))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
