@@ -13,14 +13,6 @@ from evidence.errors import EvidenceError
 from evidence.settings import Settings, redact
 
 
-class EvidenceCommandError(click.ClickException):
-    """An EvidenceError on its way out: one line on stderr, the error's exit code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 class EvidenceGroup(click.Group):
     """The root group: turns every EvidenceError into a one-line message and exit code."""
 
@@ -29,7 +21,8 @@ class EvidenceGroup(click.Group):
             return super().invoke(ctx)
         except EvidenceError as exc:
             key = ctx.obj.settings.eutils.api_key if isinstance(ctx.obj, App) else None
-            raise EvidenceCommandError(redact(str(exc), key), exc.exit_code) from None
+            click.echo(f"Error: {redact(str(exc), key)}", err=True)
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=EvidenceGroup, context_settings={"help_option_names": ["-h", "--help"]})
