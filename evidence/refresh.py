@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from evidence import __version__
 from evidence.claims import ClaimsFile, ClaimSpec, QuerySpec
-from evidence.errors import PubMedError, UnknownClaimError
+from evidence.errors import ParseError, PubMedError, UnknownClaimError
 from evidence.fetch import FetchOutcome, fetch_and_store
 from evidence.pubmed.client import EutilsClient, SearchResult
 from evidence.store import writes
@@ -156,7 +156,7 @@ def _run_query(
             spec.full_term, mindate=spec.mindate, maxdate=spec.maxdate, datetype=spec.datetype
         )
         outcome = fetch_and_store(db, client, result.pmids)
-    except PubMedError as exc:
+    except (PubMedError, ParseError) as exc:
         summary.status, summary.message = "failed", str(exc)
         _record_failure(db, refresh_id, claim.id, spec, summary, started)
         log.error("claim %s, query %r: %s", claim.id, spec.label, exc)

@@ -17,6 +17,9 @@ _PERMANENT_ERRORS = re.compile(
     re.IGNORECASE,
 )
 _CAUSE_LENGTH = 160
+# libxml2's own limits: what a server sends that trips them is an attack, not a glitch.
+_HOSTILE_ERRORS = re.compile(r"amplification|excessive depth|huge input", re.IGNORECASE)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
 class BadBody(Exception):
@@ -44,6 +47,14 @@ def error_in_200(message: str) -> BadBody:
     return BadBody(f"ERROR in 200: {one_line(message)}", transient=not is_permanent_error(message))
 
 
+def check_not_hostile(body: bytes) -> None:
+    """Refuse a document whose prolog declares entities: NCBI never sends one (permanent)."""
+    root_start = re.search(rb"<(?![?!])", body)
+    prolog = body[: root_start.start()] if root_start else body
+    if _ENTITY_DECLARATION.search(prolog):
+        raise BadBody("hostile XML: the document declares entities", transient=False)
+
+
 def check_not_error_page(body: bytes) -> None:
     """Reject empty bodies and HTML/JSON pages where XML was expected (all transient)."""
     head = body.lstrip()[:200].lower()
@@ -59,9 +70,12 @@ def check_not_error_page(body: bytes) -> None:
 def read_esearch(body: bytes) -> EsearchPage:
     """An esearch page, or :class:`BadBody` (``<ERROR>``, cut or foreign body)."""
     check_not_error_page(body)
+    check_not_hostile(body)
     try:
         page = parse_esearch(body)
     except ParseError as exc:
+        if _HOSTILE_ERRORS.search(str(exc)):
+            raise BadBody(f"hostile XML: {one_line(str(exc), 100)}", transient=False) from None
         raise BadBody(f"bad esearch XML: {one_line(str(exc), 100)}", transient=True) from None
     if page.error:
         raise error_in_200(page.error)
@@ -71,9 +85,12 @@ def read_esearch(body: bytes) -> EsearchPage:
 def check_efetch(body: bytes) -> None:
     """Accept only a complete ``PubmedArticleSet`` document (possibly empty)."""
     check_not_error_page(body)
+    check_not_hostile(body)
     try:
         root = safe_xml(body)
     except ParseError as exc:
+        if _HOSTILE_ERRORS.search(str(exc)):
+            raise BadBody(f"hostile XML: {one_line(str(exc), 100)}", transient=False) from None
         if b"<PubmedArticleSet" in body[:2000] and not body.rstrip().endswith(
             b"</PubmedArticleSet>"
         ):
