@@ -88,6 +88,7 @@ def test_api_key_never_leaks(
     dump = "\n".join(sqlite3.connect(tmp_path / "cli.db").iterdump())
     for text in (result.stdout, result.stderr, exported.stdout, dump):
         assert SENTINEL not in text
+    assert "MCID_" not in dump and "WebEnv" not in dump  # history handles expire: never stored
     for path in out.iterdir():
         assert SENTINEL not in path.read_text(encoding="utf-8")
     retries = sqlite3.connect(tmp_path / "cli.db").execute("select retries from search_runs")

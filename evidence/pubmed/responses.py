@@ -74,9 +74,7 @@ def read_esearch(body: bytes) -> EsearchPage:
     try:
         page = parse_esearch(body)
     except ParseError as exc:
-        if _HOSTILE_ERRORS.search(str(exc)):
-            raise BadBody(f"hostile XML: {one_line(str(exc), 100)}", transient=False) from None
-        raise BadBody(f"bad esearch XML: {one_line(str(exc), 100)}", transient=True) from None
+        raise _unparsable(body, exc, "esearch") from None
     if page.error:
         raise error_in_200(page.error)
     return page
@@ -89,15 +87,20 @@ def check_efetch(body: bytes) -> None:
     try:
         root = safe_xml(body)
     except ParseError as exc:
-        if _HOSTILE_ERRORS.search(str(exc)):
-            raise BadBody(f"hostile XML: {one_line(str(exc), 100)}", transient=False) from None
-        if b"<PubmedArticleSet" in body[:2000] and not body.rstrip().endswith(
-            b"</PubmedArticleSet>"
-        ):
-            raise BadBody("truncated body", transient=True) from None
-        raise BadBody(f"bad efetch XML: {one_line(str(exc), 100)}", transient=True) from None
+        raise _unparsable(body, exc, "efetch") from None
     errors = [one_line(element_text(e)) for e in root.iterfind("ERROR")]
     if errors:
         raise error_in_200("; ".join(errors))
     if root.tag != "PubmedArticleSet":
         raise BadBody(f"unexpected efetch root <{root.tag}>", transient=True)
+
+
+def _unparsable(body: bytes, exc: ParseError, endpoint: str) -> BadBody:
+    """Classify XML that did not parse: hostile (permanent), truncated or garbled (transient)."""
+    reason = one_line(str(exc), 100)
+    if _HOSTILE_ERRORS.search(reason):
+        return BadBody(f"hostile XML: {reason}", transient=False)
+    opened = endpoint == "efetch" and b"<PubmedArticleSet" in body[:2000]
+    if opened and not body.rstrip().endswith(b"</PubmedArticleSet>"):
+        return BadBody("truncated body", transient=True)
+    return BadBody(f"bad {endpoint} XML: {reason}", transient=True)
