@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from evidence.errors import ConfigError
 
@@ -13,6 +14,7 @@ NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 DEFAULT_DATABASE_PATH = Path("data") / "evidence.db"
 DEFAULT_CLAIMS_FILE = Path("queries") / "ketamine-chronic-pain.toml"
 DEFAULT_TOOL = "evidence"
+N = TypeVar("N", int, float)
 
 
 class Secret:
@@ -91,6 +93,8 @@ class Settings:
             api_key=Secret(key) if key else None,
             email=email or env.get("NCBI_EMAIL") or None,
             tool=env.get("EVIDENCE_TOOL") or DEFAULT_TOOL,
+            read_timeout=_number(env, "EVIDENCE_TIMEOUT", 60.0, float),
+            max_attempts=_number(env, "EVIDENCE_MAX_ATTEMPTS", 5, int),
         )
         db = database or env.get("EVIDENCE_DATABASE_URL") or sqlite_url(DEFAULT_DATABASE_PATH)
         return cls(
@@ -102,6 +106,20 @@ class Settings:
     def with_eutils(self, **changes: object) -> Settings:
         """A copy with some E-utilities settings changed (used by tests)."""
         return replace(self, eutils=replace(self.eutils, **changes))  # type: ignore[arg-type]
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:
+    """A positive number from the environment, or ConfigError naming the variable."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a positive number, not {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(f"{name} must be a positive number, not {raw!r}")
+    return value
 
 
 def sqlite_url(path: Path) -> str:
