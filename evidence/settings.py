@@ -56,6 +56,7 @@ class EutilsSettings:
     tool: str = DEFAULT_TOOL
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    request_deadline: float = 300.0  # whole answer, however slowly it drips
     max_attempts: int = 5
 
     @property

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TypeVar
 
 import requests
+import urllib3
 
 from evidence.errors import PermanentPubMedError, TransientPubMedError
 from evidence.pubmed.esearch import EsearchPage
@@ -32,6 +33,7 @@ EFETCH = "efetch.fcgi"
 ESEARCH_CAP = 9_999  # PubMed esearch can return only the first 9,999 ids of a search
 MAX_PAGE_SIZE = 10_000
 MAX_EFETCH_BATCH = 500
+CHUNK_SIZE = 64 * 1024
 RETRY_DEADLINE = 300.0  # seconds one call may spend failing and waiting before giving up
 DATETYPES = frozenset({"pdat", "edat", "mdat", "crdt"})  # as evidence.claims accepts
 _DATE = re.compile(r"[0-9]{4}(/[0-9]{1,2}(/[0-9]{1,2})?)?")
@@ -73,6 +75,19 @@ class ClientStats:
 
     requests: int = 0
     retries: list[str] = field(default_factory=list)
+
+
+class SlowResponse(requests.exceptions.ReadTimeout):
+    """The whole answer did not arrive within the request deadline (slow drip)."""
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """An HTTP answer read in full."""
+
+    status: int
+    headers: Mapping[str, str]  # case-insensitive, as requests gives them
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -284,7 +299,7 @@ class EutilsClient:
         self.stats.requests += 1
         start = self._clock()
         try:
-            response = self._send(endpoint, sent)
+            reply = self._send(endpoint, sent)
         except requests.RequestException as exc:
             cause = _exception_cause(exc)
             log.debug("POST %s -> %s after %.3fs", endpoint, cause, self._clock() - start)
@@ -293,7 +308,7 @@ class EutilsClient:
                     self._safe(f"PubMed {endpoint} request failed: {type(exc).__name__}")
                 ) from None
             return _Failure(cause)
-        status, body = response.status_code, response.content
+        status, body = reply.status, reply.body
         log.debug(
             "POST %s -> HTTP %d (%d bytes) in %.3fs",
             endpoint,
@@ -301,7 +316,7 @@ class EutilsClient:
             len(body),
             self._clock() - start,
         )
-        failure = self._judge_status(endpoint, sent, response)
+        failure = self._judge_status(endpoint, sent, reply)
         if failure is not None:
             return failure
         try:
@@ -311,24 +326,50 @@ class EutilsClient:
                 return _Failure(self._safe(bad.cause))
             raise PermanentPubMedError(self._reject(endpoint, sent, bad.cause)) from None
 
-    def _send(self, endpoint: str, sent: Mapping[str, str]) -> requests.Response:
-        """POST, never GET: parameters (the key included) stay out of URLs and logs."""
+    def _send(self, endpoint: str, sent: Mapping[str, str]) -> _Reply:
+        """POST, never GET: parameters (the key included) stay out of URLs and logs.
+
+        The body is read in chunks under an overall deadline, so a server that
+        drips bytes slowly cannot hold a request open past ``request_deadline``.
+        """
         url = self.settings.base_url.rstrip("/") + "/" + endpoint
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        return self._session.post(url, data=dict(sent), timeout=timeout)
+        deadline = self._clock() + self.settings.request_deadline
+        with self._session.post(url, data=dict(sent), timeout=timeout, stream=True) as response:
+            body = self._read_body(response, deadline)
+            return _Reply(response.status_code, response.headers, body)
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        """Read the body as it arrives; urllib3's errors become requests' (as iter_content does)."""
+        chunks = []
+        try:
+            # read1 returns whatever has arrived, so the deadline is checked as bytes come in.
+            while chunk := response.raw.read1(CHUNK_SIZE, decode_content=True):
+                chunks.append(chunk)
+                if self._clock() > deadline:
+                    raise SlowResponse(
+                        f"answer not complete after {self.settings.request_deadline:g} s"
+                    )
+        except urllib3.exceptions.ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from None
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from None
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from None
+        return b"".join(chunks)
 
     def _judge_status(
-        self, endpoint: str, sent: Mapping[str, str], response: requests.Response
+        self, endpoint: str, sent: Mapping[str, str], response: _Reply
     ) -> _Failure | None:
         """None for 2xx; a transient failure for 429/5xx; raise for other statuses."""
-        status = response.status_code
+        status = response.status
         if 200 <= status < 300:
             return None
         if status == 429:
             return _Failure("HTTP 429", parse_retry_after(response.headers.get("Retry-After")))
         if 500 <= status < 600 and status not in (501, 505):
             return _Failure(f"HTTP {status}")
-        hint = _body_hint(response.content)
+        hint = _body_hint(response.body)
         cause = f"HTTP {status}" + (f": {hint}" if hint else "")
         raise PermanentPubMedError(self._reject(endpoint, sent, cause))
 
@@ -357,6 +398,8 @@ def _read_efetch(body: bytes) -> bytes:
 
 def _exception_cause(exc: requests.RequestException) -> str | None:
     """The retry cause of a transport failure; None if retrying cannot help."""
+    if isinstance(exc, SlowResponse):
+        return f"slow response: {exc}"
     if isinstance(exc, requests.Timeout):
         return "Timeout"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
