@@ -1,0 +1,24 @@
+"""Study design, evidence level and status flags of PubMed records.
+
+``grade(article)`` applies the versioned rule table (:data:`RULES_VERSION`) to an
+article's publication types and MeSH headings, or its wording when it is not indexed yet;
+``flags(article)`` tells humans/animals and retraction, erratum, concern and preprint
+status. The rules are documented for reviewers in ``docs/grading.md``.
+"""
+
+from evidence.grading.designs import DESIGNS, LEVELS, RULES_VERSION, Design, Grade
+from evidence.grading.flags import Flag, flags
+from evidence.grading.levels import RULES, Rule, grade
+
+__all__ = [
+    "DESIGNS",
+    "LEVELS",
+    "RULES",
+    "RULES_VERSION",
+    "Design",
+    "Flag",
+    "Grade",
+    "Rule",
+    "flags",
+    "grade",
+]
