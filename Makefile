@@ -24,8 +24,8 @@ run: install
 	$(BIN)/evidence report
 
 lint:
-	$(BIN)/ruff check evidence tests
-	$(BIN)/ruff format --check evidence tests
+	$(BIN)/ruff check evidence tests benchmarks
+	$(BIN)/ruff format --check evidence tests benchmarks
 
 typecheck:
 	$(BIN)/mypy
@@ -35,6 +35,11 @@ pytest:
 
 ## Install, then lint, type check and run every test.
 test: install-test lint typecheck pytest
+
+## Retrieval benchmark against a loopback server enforcing 3 requests/s (about a minute):
+## evidence vs Bio.Entrez; prints a table, writes benchmarks/results/retrieval.json.
+bench: install-test
+	$(BIN)/python benchmarks/bench_retrieval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

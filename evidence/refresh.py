@@ -18,6 +18,7 @@ from evidence.claims import ClaimsFile, ClaimSpec, QuerySpec
 from evidence.errors import ParseError, PubMedError, UnknownClaimError
 from evidence.fetch import FetchOutcome, fetch_and_store
 from evidence.pubmed.client import EutilsClient, SearchResult
+from evidence.pubmed.slicing import describe_shortfall
 from evidence.store import writes
 from evidence.store.db import Database
 from evidence.store.models import Claim, Query, RefreshRun, SearchRun
@@ -175,7 +176,8 @@ def _fill_summary(summary: QuerySummary, result: SearchResult, outcome: FetchOut
     if not result.complete:
         summary.status = "incomplete"
         summary.message = (
-            f"PubMed counts {result.count} records but only {len(result.pmids)} could be retrieved"
+            f"PubMed counts {result.count} but {len(result.pmids)} were retrieved;"
+            f" short slices: {describe_shortfall(result.shortfall)}"
         )
     elif outcome.unresolved:
         summary.status = "incomplete"
@@ -213,6 +215,7 @@ def _record_search(
             retries=list(result.retries) + list(outcome.retries),
             unresolved=dict(outcome.unresolved),
             pmid_set_sha256=writes.pmid_set_sha256(result.pmids),
+            slices=[s.to_json() for s in result.slices],
             message=summary.message,
         )
         session.add(run)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from evidence.errors import ConfigError
 
@@ -58,6 +61,12 @@ class EutilsSettings:
     read_timeout: float = 60.0
     request_deadline: float = 300.0  # whole answer, however slowly it drips
     max_attempts: int = 5
+    rate_file: Path | None = None  # None: default_rate_file(base_url)
+
+    @property
+    def shared_rate_file(self) -> Path:
+        """The file through which processes talking to this server share the request budget."""
+        return self.rate_file if self.rate_file is not None else default_rate_file(self.base_url)
 
     @property
     def requests_per_second(self) -> float:
@@ -89,6 +98,7 @@ class Settings:
         base_url = eutils_url or env.get("EVIDENCE_EUTILS_URL") or NCBI_EUTILS_URL
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"E-utilities URL must start with http:// or https://: {base_url}")
+        rate_file = env.get("EVIDENCE_RATE_FILE")
         eutils = EutilsSettings(
             base_url=base_url if base_url.endswith("/") else base_url + "/",
             api_key=Secret(key) if key else None,
@@ -96,6 +106,7 @@ class Settings:
             tool=env.get("EVIDENCE_TOOL") or DEFAULT_TOOL,
             read_timeout=_number(env, "EVIDENCE_TIMEOUT", 60.0, float),
             max_attempts=_number(env, "EVIDENCE_MAX_ATTEMPTS", 5, int),
+            rate_file=Path(rate_file).expanduser() if rate_file else None,
         )
         db = database or env.get("EVIDENCE_DATABASE_URL") or sqlite_url(DEFAULT_DATABASE_PATH)
         return cls(
@@ -121,6 +132,23 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str],
     if not value > 0:
         raise ConfigError(f"{name} must be a positive number, not {raw!r}")
     return value
+
+
+def default_rate_file(base_url: str) -> Path:
+    """This user's rate file for an E-utilities host and port, in the temp directory.
+
+    Processes talking to the same server share it (and so NCBI's budget); servers on other
+    hosts or ports (test servers) get their own.
+    """
+    parts = urlsplit(base_url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    host = re.sub(r"[^A-Za-z0-9.-]", "_", parts.hostname or "localhost")
+    return Path(tempfile.gettempdir()) / f"evidence-eutils-{host}-{port}-{os.getuid()}.rate"
 
 
 def sqlite_url(path: Path) -> str:

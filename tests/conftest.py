@@ -116,7 +116,9 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def eutils_client_factory(fake_time: FakeTime) -> Iterator[Callable[..., EutilsClient]]:
+def eutils_client_factory(
+    fake_time: FakeTime, tmp_path: Path
+) -> Iterator[Callable[..., EutilsClient]]:
     """``make(server, api_key=None, real_time=False, **settings)`` -> a client for that server.
 
     By default the client sleeps on ``fake_time`` (instant); ``real_time=True`` really waits.
@@ -134,6 +136,7 @@ def eutils_client_factory(fake_time: FakeTime) -> Iterator[Callable[..., EutilsC
             "email": "tests@example.org",
             "connect_timeout": 2.0,
             "read_timeout": 5.0,
+            "rate_file": tmp_path / "eutils.rate",  # real-time pacing: no file left in /tmp
             **settings,
         }
         config = EutilsSettings(
@@ -149,3 +152,9 @@ def eutils_client_factory(fake_time: FakeTime) -> Iterator[Callable[..., EutilsC
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_rate_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs in tests pace through a rate file of their own, not one left in /tmp."""
+    monkeypatch.setenv("EVIDENCE_RATE_FILE", str(tmp_path / "cli.rate"))

@@ -64,17 +64,20 @@ def test_esearch_pages_through_the_history_in_pubmed_order(
     assert all(p["query_key"] == "1" and "term" not in p for p in sent[1:])
 
 
-def test_esearch_over_the_cap_collects_9999_ids_and_is_incomplete(
+def test_esearch_over_the_cap_stops_at_the_first_page_and_searches_in_pmid_slices(
     eutils_server_factory: ServerFactory, eutils_client_factory: ClientFactory
 ) -> None:
-    ids = pmids(12_000)
+    ids = pmids(12_000)[::-1]  # PubMed's default order: highest (newest) PMIDs first
     server = eutils_server_factory({}, {"pain": ids})
     result = eutils_client_factory(server).esearch("pain")
 
-    assert result.count == 12_000 and not result.complete
-    assert result.pmids == tuple(ids[:9_999])
+    assert (result.count, result.complete, result.shortfall) == (12_000, True, ())
+    assert result.pmids == tuple(ids)  # slices come highest PMIDs first
+    assert len(result.slices) > 1 and all(s.count <= 9_999 for s in result.slices)
     sent = [r.params for r in server.requests]
-    assert [(p["retstart"], p["retmax"]) for p in sent] == [("0", "5000"), ("5000", "4999")]
+    assert sent[0]["term"] == "pain"
+    assert all(p.get("term", "").startswith("(pain) AND ") for p in sent[1:] if "term" in p)
+    assert result.requests == len(sent)  # the probes are counted
 
 
 def test_count_override_simulates_a_huge_search(

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from evidence.errors import PermanentPubMedError, TransientPubMedError
 from evidence.pubmed.esearch import EsearchPage
 from evidence.pubmed.pacing import RateLimiter, backoff_delay, parse_retry_after
 from evidence.pubmed.responses import BadBody, check_efetch, one_line, read_esearch
+from evidence.pubmed.slicing import SliceInfo, search_in_slices, shortfall, uid_range_term
 from evidence.settings import EutilsSettings, redact
 
 log = logging.getLogger("evidence.pubmed")
@@ -45,7 +47,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Every id one esearch returned, with what it took to get them."""
+    """Every id a search returned (in PMID slices past the cap), with what it took."""
 
     term: str
     count: int
@@ -56,7 +58,9 @@ class SearchResult:
     params: dict[str, str]
     requests: int
     retries: tuple[str, ...]
-    complete: bool
+    complete: bool  # nothing known missing: ``shortfall`` is empty
+    slices: tuple[SliceInfo, ...] = ()  # the PMID ranges of a search over the cap
+    shortfall: tuple[SliceInfo, ...] = ()  # ranges PubMed counted but did not list
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,11 @@ class EutilsClient:
         self._owns_session = session is None
         self._sleep = sleep
         self._clock = clock
-        self._limiter = RateLimiter(settings.requests_per_second, clock, sleep)
+        # In real time the budget is shared, through a locked file, with every process
+        # talking to this server; an injected (fake) clock paces this client alone.
+        self._limiter = RateLimiter.across_processes(
+            settings.requests_per_second, settings.shared_rate_file, clock, sleep
+        )
         self._random = random.Random()
 
     def esearch(
@@ -167,13 +175,19 @@ class EutilsClient:
         sort: str | None = None,
         page_size: int = 5000,
     ) -> SearchResult:
-        """Search PubMed; page through up to 9,999 ids (``complete=False`` beyond that)."""
+        """Search PubMed and page through every id; over 9,999, search in PMID slices."""
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         params = search_params(term, mindate=mindate, maxdate=maxdate, datetype=datetype, sort=sort)
         tally = ClientStats()
         first_params = {**params, **_first_page(page_size)}
         first, pmids = self._search_ids(first_params, page_size, tally)
+        slices: tuple[SliceInfo, ...] = ()
+        if first.count > ESEARCH_CAP:
+            probe = partial(self._ranged, params, 0, tally)
+            pages = partial(self._ranged, params, page_size, tally)
+            pmids, slices = search_in_slices(first.count, ESEARCH_CAP, probe, pages)
+        short = shortfall(first.count, len(pmids), slices)
         return SearchResult(
             term=term,
             count=first.count,
@@ -184,7 +198,9 @@ class EutilsClient:
             params={**first_params, **self._etiquette(with_key=False)},
             requests=tally.requests,
             retries=tuple(tally.retries),
-            complete=len(pmids) >= first.count,
+            complete=not short,
+            slices=slices,
+            shortfall=short,
         )
 
     def efetch(self, pmids: Sequence[str], *, batch_size: int = 500) -> Iterator[FetchBatch]:
@@ -211,16 +227,26 @@ class EutilsClient:
 
     # -- searching and fetching -------------------------------------------------
 
+    def _ranged(
+        self, params: Mapping[str, str], page_size: int, tally: ClientStats, lo: int, hi: int
+    ) -> tuple[int, tuple[str, ...]]:
+        """Count (``page_size`` 0: one probe) or page the search within PMIDs ``lo..hi``."""
+        ranged = {**params, "term": uid_range_term(params["term"], lo, hi)}
+        if page_size == 0:
+            return self._request(ESEARCH, {**ranged, "retmax": "0"}, read_esearch, tally).count, ()
+        first, ids = self._search_ids({**ranged, **_first_page(page_size)}, page_size, tally)
+        return first.count, ids
+
     def _search_ids(
         self, first_params: Mapping[str, str], page_size: int, tally: ClientStats
     ) -> tuple[EsearchPage, tuple[str, ...]]:
-        """First page (with history) and every id up to the cap, in PubMed order.
+        """First page (with history) and, up to the cap, every id in PubMed order.
 
-        Reusable by a date slicer: one call per slice, each below the cap.
+        A search over the cap stops at its first page: esearch splits it in PMID slices.
         """
         first = self._request(ESEARCH, first_params, read_esearch, tally)
         ids = dict.fromkeys(first.ids)
-        limit = min(first.count, ESEARCH_CAP)
+        limit = first.count if first.count <= ESEARCH_CAP else 0
         retstart = len(first.ids)
         paging = _paging_params(first_params, first)
         while retstart < limit:

@@ -36,16 +36,18 @@ def upsert(
     if dialect not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"upsert is not implemented for {dialect}")
     insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    stmt = insert(table)
+    if update:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: stmt.excluded[name] for name in update},
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    # One statement, executed with many parameter sets: compiled once and cached, and
+    # batched by SQLAlchemy's "insertmanyvalues" on both SQLite and PostgreSQL.
     for batch in chunks(rows):
-        stmt = insert(table).values(batch)
-        if update:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={name: stmt.excluded[name] for name in update},
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        session.execute(stmt)
+        session.execute(stmt, batch)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
