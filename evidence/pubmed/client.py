@@ -19,13 +19,13 @@ from types import TracebackType
 from typing import TypeVar
 
 import requests
-import urllib3
 
 from evidence.errors import PermanentPubMedError, TransientPubMedError
 from evidence.pubmed.esearch import EsearchPage
 from evidence.pubmed.pacing import RateLimiter, backoff_delay, parse_retry_after
 from evidence.pubmed.responses import BadBody, check_efetch, one_line, read_esearch
 from evidence.pubmed.slicing import SliceInfo, search_in_slices, shortfall, uid_range_term
+from evidence.pubmed.transport import HttpTransport, Reply, retry_cause
 from evidence.settings import EutilsSettings, redact
 
 log = logging.getLogger("evidence.pubmed")
@@ -35,7 +35,6 @@ EFETCH = "efetch.fcgi"
 ESEARCH_CAP = 9_999  # PubMed esearch can return only the first 9,999 ids of a search
 MAX_PAGE_SIZE = 10_000
 MAX_EFETCH_BATCH = 500
-CHUNK_SIZE = 64 * 1024
 RETRY_DEADLINE = 300.0  # seconds one call may spend failing and waiting before giving up
 DATETYPES = frozenset({"pdat", "edat", "mdat", "crdt"})  # as evidence.claims accepts
 _DATE = re.compile(r"[0-9]{4}(/[0-9]{1,2}(/[0-9]{1,2})?)?")
@@ -79,19 +78,6 @@ class ClientStats:
 
     requests: int = 0
     retries: list[str] = field(default_factory=list)
-
-
-class SlowResponse(requests.exceptions.ReadTimeout):
-    """The whole answer did not arrive within the request deadline (slow drip)."""
-
-
-@dataclass(frozen=True)
-class _Reply:
-    """An HTTP answer read in full."""
-
-    status: int
-    headers: Mapping[str, str]  # case-insensitive, as requests gives them
-    body: bytes
 
 
 @dataclass(frozen=True)
@@ -154,8 +140,7 @@ class EutilsClient:
     ) -> None:
         self.settings = settings
         self.stats = ClientStats()
-        self._session = session if session is not None else requests.Session()
-        self._owns_session = session is None
+        self._transport = HttpTransport(settings, session, clock)
         self._sleep = sleep
         self._clock = clock
         # In real time the budget is shared, through a locked file, with every process
@@ -211,8 +196,7 @@ class EutilsClient:
 
     def close(self) -> None:
         """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self._session.close()
+        self._transport.close()
 
     def __enter__(self) -> EutilsClient:
         return self
@@ -325,9 +309,9 @@ class EutilsClient:
         self.stats.requests += 1
         start = self._clock()
         try:
-            reply = self._send(endpoint, sent)
+            reply = self._transport.post(endpoint, sent)
         except requests.RequestException as exc:
-            cause = _exception_cause(exc)
+            cause = retry_cause(exc)
             log.debug("POST %s -> %s after %.3fs", endpoint, cause, self._clock() - start)
             if cause is None:
                 raise PermanentPubMedError(
@@ -352,40 +336,8 @@ class EutilsClient:
                 return _Failure(self._safe(bad.cause))
             raise PermanentPubMedError(self._reject(endpoint, sent, bad.cause)) from None
 
-    def _send(self, endpoint: str, sent: Mapping[str, str]) -> _Reply:
-        """POST, never GET: parameters (the key included) stay out of URLs and logs.
-
-        The body is read in chunks under an overall deadline, so a server that
-        drips bytes slowly cannot hold a request open past ``request_deadline``.
-        """
-        url = self.settings.base_url.rstrip("/") + "/" + endpoint
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        deadline = self._clock() + self.settings.request_deadline
-        with self._session.post(url, data=dict(sent), timeout=timeout, stream=True) as response:
-            body = self._read_body(response, deadline)
-            return _Reply(response.status_code, response.headers, body)
-
-    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
-        """Read the body as it arrives; urllib3's errors become requests' (as iter_content does)."""
-        chunks = []
-        try:
-            # read1 returns whatever has arrived, so the deadline is checked as bytes come in.
-            while chunk := response.raw.read1(CHUNK_SIZE, decode_content=True):
-                chunks.append(chunk)
-                if self._clock() > deadline:
-                    raise SlowResponse(
-                        f"answer not complete after {self.settings.request_deadline:g} s"
-                    )
-        except urllib3.exceptions.ProtocolError as exc:
-            raise requests.exceptions.ChunkedEncodingError(exc) from None
-        except urllib3.exceptions.ReadTimeoutError as exc:
-            raise requests.exceptions.ReadTimeout(exc) from None
-        except urllib3.exceptions.DecodeError as exc:
-            raise requests.exceptions.ContentDecodingError(exc) from None
-        return b"".join(chunks)
-
     def _judge_status(
-        self, endpoint: str, sent: Mapping[str, str], response: _Reply
+        self, endpoint: str, sent: Mapping[str, str], response: Reply
     ) -> _Failure | None:
         """None for 2xx; a transient failure for 429/5xx; raise for other statuses."""
         status = response.status
@@ -420,21 +372,6 @@ def _paging_params(first_params: Mapping[str, str], first: EsearchPage) -> dict[
 def _read_efetch(body: bytes) -> bytes:
     check_efetch(body)
     return body
-
-
-def _exception_cause(exc: requests.RequestException) -> str | None:
-    """The retry cause of a transport failure; None if retrying cannot help."""
-    if isinstance(exc, SlowResponse):
-        return f"slow response: {exc}"
-    if isinstance(exc, requests.Timeout):
-        return "Timeout"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "ChunkedEncodingError"
-    if isinstance(exc, requests.exceptions.ContentDecodingError):
-        return "ContentDecodingError"
-    if isinstance(exc, requests.ConnectionError):
-        return "ConnectionError"
-    return None
 
 
 def _describe(params: Mapping[str, str]) -> str:

@@ -1,0 +1,98 @@
+"""The HTTP transport seam: one POST to an E-utilities endpoint, read in full under a deadline.
+
+Tests point it at a loopback server through the base URL (or hand in a ``requests.Session``).
+It knows nothing of NCBI etiquette, which :mod:`evidence.pubmed.client` owns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import requests
+import urllib3
+
+from evidence.settings import EutilsSettings
+
+CHUNK_SIZE = 64 * 1024
+
+
+class SlowResponse(requests.exceptions.ReadTimeout):
+    """The whole answer did not arrive within the request deadline (slow drip)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer read in full."""
+
+    status: int
+    headers: Mapping[str, str]  # case-insensitive, as requests gives them
+    body: bytes
+
+
+class HttpTransport:
+    """POSTs form-encoded parameters; never GET, so no parameter (the key) sits in a URL."""
+
+    def __init__(
+        self,
+        settings: EutilsSettings,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._session = session if session is not None else requests.Session()
+        self._owns_session = session is None
+        self._clock = clock
+
+    def post(self, endpoint: str, params: Mapping[str, str]) -> Reply:
+        """Send one request; raise a ``requests`` exception on transport failure.
+
+        The body is read as it arrives under an overall deadline, so a server that
+        drips bytes slowly cannot hold a request open past ``request_deadline``.
+        """
+        url = self.settings.base_url.rstrip("/") + "/" + endpoint
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        deadline = self._clock() + self.settings.request_deadline
+        with self._session.post(url, data=dict(params), timeout=timeout, stream=True) as response:
+            body = self._read_body(response, deadline)
+            return Reply(response.status_code, response.headers, body)
+
+    def close(self) -> None:
+        """Close the HTTP session if this transport created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        """Read the body; urllib3's errors become requests' (as ``iter_content`` does)."""
+        chunks = []
+        try:
+            # read1 returns whatever has arrived, so the deadline is checked as bytes come in.
+            while chunk := response.raw.read1(CHUNK_SIZE, decode_content=True):
+                chunks.append(chunk)
+                if self._clock() > deadline:
+                    raise SlowResponse(
+                        f"answer not complete after {self.settings.request_deadline:g} s"
+                    )
+        except urllib3.exceptions.ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from None
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from None
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from None
+        return b"".join(chunks)
+
+
+def retry_cause(exc: requests.RequestException) -> str | None:
+    """The retry cause of a transport failure; None if retrying cannot help."""
+    if isinstance(exc, SlowResponse):
+        return f"slow response: {exc}"
+    if isinstance(exc, requests.Timeout):
+        return "Timeout"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "ChunkedEncodingError"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "ContentDecodingError"
+    if isinstance(exc, requests.ConnectionError):
+        return "ConnectionError"
+    return None
