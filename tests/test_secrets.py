@@ -39,6 +39,7 @@ FAULTS = {
     "parser-error": [Fault.http(200, b"<PubmedArticleSet><PubmedArticle>", endpoint="efetch.fcgi")]
     * 2,
     "dns": [],
+    "refused": [],
 }
 
 
@@ -53,7 +54,9 @@ def test_sentinel_key_never_appears(
     claims.write_text(CLAIMS)
     server = eutils_server_factory(tiny_records, {"drug x[tiab]": sorted(tiny_records)})
     server.push(*FAULTS[path])
-    url = "http://no-such-host.invalid/entrez/eutils/" if path == "dns" else server.url
+    url = {"dns": "http://no-such-host.invalid/entrez/eutils/", "refused": closed_port_url()}.get(
+        path, server.url
+    )
     env = {
         "EVIDENCE_EUTILS_URL": url,
         "EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
@@ -65,7 +68,7 @@ def test_sentinel_key_never_appears(
     refresh = runner.invoke(cli, ["-vv", "refresh", str(claims), "--json"], env=env)
     assert refresh.exit_code in (0, 3), refresh.output
     assert "Traceback" not in refresh.stderr
-    if path != "dns":
+    if path not in ("dns", "refused"):
         assert server.requests and server.requests[0].params["api_key"] == SENTINEL
     report_dir = tmp_path / "report"
     report = runner.invoke(cli, ["report", "--out", str(report_dir)], env=env)
@@ -74,5 +77,15 @@ def test_sentinel_key_never_appears(
     texts.append("\n".join(sqlite3.connect(tmp_path / "s.db").iterdump()))
     texts += [p.read_text(encoding="utf-8") for p in report_dir.glob("*")]
     assert not [t for t in texts if SENTINEL in t]
-    if path == "dns":
+    if path in ("dns", "refused"):
         assert refresh.exit_code == 3 and "ConnectionError" in refresh.stderr
+
+
+def closed_port_url() -> str:
+    """A loopback URL on which nothing listens: connections are refused."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/entrez/eutils/"
