@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence import __version__
+from evidence import __version__, grading
 from evidence.claims import ClaimsFile, ClaimSpec, QuerySpec
 from evidence.errors import ParseError, PubMedError, UnknownClaimError
 from evidence.fetch import FetchOutcome, fetch_and_store
@@ -97,6 +97,10 @@ def refresh(
     except BaseException as exc:
         _finish(db, summary, "failed", error=str(exc) or exc.__class__.__name__)
         raise
+    with db.session() as session:
+        regraded = writes.regrade_stale(session)
+    if regraded:
+        log.info("graded %d stored record(s) with rules %s", regraded, grading.RULES_VERSION)
     statuses = {q.status for q in summary.queries}
     status = (
         "failed" if "failed" in statuses else "incomplete" if "incomplete" in statuses else "ok"

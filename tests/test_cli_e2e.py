@@ -17,8 +17,10 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
+from evidence import grading
 from evidence.claims import ClaimsFile, load_claims
 from evidence.cli.main import cli
+from evidence.pubmed.parser import parse_articles
 
 BUNDLED = Path(__file__).resolve().parents[1] / "queries" / "ketamine-chronic-pain.toml"
 
@@ -118,7 +120,12 @@ def check_refresh_report_export(
     for claim in data["claims"]:
         studies = {s["pmid"]: s for s in claim["studies"]}
         assert set(studies) == links[claim["id"]]
+        levels = [s["evidence_level"]["level"] or 99 for s in claim["studies"]]
+        assert levels == sorted(levels)  # strongest evidence first
         for pmid, study in studies.items():
+            (parsed,) = parse_articles(records[pmid])
+            assert study["evidence_level"]["design"] == grading.grade(parsed).design
+            assert set(study["flags"]) == {str(f) for f in grading.flags(parsed)}
             truth = independent_fields(records[pmid])
             for name in ("title", "journal", "year", "doi"):
                 if truth[name] is not None:

@@ -56,7 +56,7 @@ def make_article(pmid: str, title: str = "A trial", **changes: object) -> Articl
 
 def test_migrations_create_every_table(database_url: str) -> None:
     db = Database(database_url)
-    assert current_revision(db.engine) == "0001"
+    assert current_revision(db.engine) == "0002"
     tables = set(table_names(db.engine))
     assert {"articles", "claims", "queries", "search_runs", "claim_articles"} <= tables
     Database(database_url)  # migrating again is a no-op
@@ -132,4 +132,54 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+    db.dispose()
+
+
+RCT_XML = b"""<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM">
+<PMID Version="1">555</PMID><Article><Journal><Title>Pain</Title></Journal>
+<ArticleTitle>Ketamine versus placebo.</ArticleTitle><PublicationTypeList>
+<PublicationType UI="D016449">Randomized Controlled Trial</PublicationType>
+<PublicationType UI="D016441">Retracted Publication</PublicationType>
+</PublicationTypeList></Article><MeshHeadingList><MeshHeading>
+<DescriptorName UI="D006801" MajorTopicYN="N">Humans</DescriptorName></MeshHeading>
+</MeshHeadingList></MedlineCitation></PubmedArticle>"""
+
+
+def test_upgrade_from_0001_keeps_records_and_refresh_grades_them(database_url: str) -> None:
+    from sqlalchemy import JSON, DateTime, LargeBinary, column, insert, table
+
+    from evidence.store.db import create_db_engine, upgrade
+
+    json_columns = ("abstract_sections", "languages", "keywords")
+    plain = ("pmid", "pmid_version", "record_type", "title", "abstract", "record_sha256")
+    articles_0001 = table(
+        "articles",
+        *(column(name) for name in plain),
+        *(column(name, JSON) for name in json_columns),
+        column("raw_xml", LargeBinary),
+        column("first_stored_at", DateTime(timezone=True)),
+        column("updated_at", DateTime(timezone=True)),
+    )
+
+    engine = create_db_engine(database_url)
+    upgrade(engine, "0001")
+    now = writes.utcnow()
+    row = {
+        "pmid": "555", "pmid_version": 1, "record_type": "PubmedArticle", "title": "t",
+        "abstract": "", "abstract_sections": [], "languages": [], "keywords": [],
+        "record_sha256": "x", "raw_xml": RCT_XML, "first_stored_at": now, "updated_at": now,
+    }  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(articles_0001).values(row))
+    engine.dispose()
+    db = Database(database_url)  # migrates 0001 -> head with a record in place
+    with db.session() as s:
+        stored_row = s.get(ArticleRow, "555")
+        assert stored_row is not None and stored_row.design is None and stored_row.flags == []
+        assert writes.regrade_stale(s) == 1
+    with db.session() as s:
+        graded = s.get(ArticleRow, "555")
+        assert graded is not None and graded.design == "rct" and graded.evidence_level == 2
+        assert "retracted" in graded.flags and "humans" in graded.flags
+        assert writes.regrade_stale(s) == 0  # graded with the current rules: nothing to do
     db.dispose()

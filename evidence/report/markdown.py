@@ -112,7 +112,7 @@ def _claim(claim: ClaimReport) -> Iterator[str]:
         yield from ("No studies linked to this claim.", "")
         return
     yield from _table(
-        ("PMID", "Title", "Authors", "Journal", "Year", "Publication types", "DOI"),
+        ("PMID", "Title", "Authors", "Journal", "Year", "Design / level", "DOI"),
         [_study_cells(s) for s in claim.studies],
     )
 
@@ -149,7 +149,7 @@ def _study_cells(study: StudyInfo) -> tuple[str, ...]:
         md_text(short_authors(study.authors)),
         md_text(study.journal),
         "" if study.year is None else str(study.year),
-        md_text(", ".join(study.publication_types)),
+        md_text(f"{study.level_label} ({', '.join(study.publication_types)})"),
         doi,
     )
 

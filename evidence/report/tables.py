@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evidence import grading
 from evidence.store.reads import ClaimReport, QueryInfo, ReportData, StudyInfo
 
 JSON_FORMAT_VERSION = 1
@@ -22,6 +23,10 @@ CSV_COLUMNS = (
     "doi",
     "pmc",
     "publication_types",
+    "evidence_level",
+    "design",
+    "provisional",
+    "flags",
     "retracted",
     "pubmed_url",
 )
@@ -71,6 +76,10 @@ def _csv_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
         "doi": study.doi or "",
         "pmc": study.pmc or "",
         "publication_types": "; ".join(study.publication_types),
+        "evidence_level": study.evidence_level,
+        "design": study.design or "",
+        "provisional": "true" if study.provisional else "false",
+        "flags": "; ".join(study.flags),
         "retracted": "true" if study.retracted else "false",
         "pubmed_url": study.pubmed_url,
     }
@@ -151,6 +160,14 @@ def _json_study(study: StudyInfo) -> dict[str, Any]:
         "doi": study.doi,
         "pmc": study.pmc,
         "publication_types": list(study.publication_types),
+        "evidence_level": {
+            "level": study.evidence_level,
+            "design": study.design,
+            "label": study.design_label,
+            "provisional": study.provisional,
+            "rules_version": grading.RULES_VERSION if study.design else None,
+        },
+        "flags": list(study.flags),
         "retracted": study.retracted,
         "pubmed_url": study.pubmed_url,
         "doi_url": study.doi_url,

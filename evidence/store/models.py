@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -153,6 +154,13 @@ class Article(Base):
     languages: Mapped[JsonList] = mapped_column(default=list)
     keywords: Mapped[JsonList] = mapped_column(default=list)
     medline_status: Mapped[str | None] = mapped_column(String(40))
+    design: Mapped[str | None] = mapped_column(String(40), index=True)
+    evidence_level: Mapped[int | None] = mapped_column(Integer, index=True)
+    design_label: Mapped[str | None] = mapped_column(Text)
+    grade_reason: Mapped[str | None] = mapped_column(Text)
+    grade_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    flags: Mapped[JsonList] = mapped_column(default=list, server_default="[]")
+    rules_version: Mapped[str | None] = mapped_column(String(20))
     record_sha256: Mapped[str] = mapped_column(String(64))
     raw_xml: Mapped[bytes] = mapped_column(LargeBinary)
     first_stored_at: Mapped[datetime]

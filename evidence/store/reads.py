@@ -107,6 +107,19 @@ class StudyInfo:
     pmc: str | None
     publication_types: tuple[str, ...]
     retracted: bool
+    design: str | None = None  # machine grade (evidence.grading); None until graded
+    design_label: str | None = None
+    evidence_level: int | None = None  # 1 strongest .. 9; None for notices or ungraded
+    provisional: bool = False  # graded from wording: the record is not indexed yet
+    flags: tuple[str, ...] = ()
+
+    @property
+    def level_label(self) -> str:
+        """``"2 · Randomized controlled trial"``, marked provisional when it is."""
+        if self.design_label is None:
+            return "not graded"
+        level = f"{self.evidence_level} · " if self.evidence_level is not None else ""
+        return level + self.design_label + (" (provisional)" if self.provisional else "")
 
     @property
     def pubmed_url(self) -> str:
@@ -356,7 +369,12 @@ def _study(article: Article, authors: list[str], kinds: list[str], noted: bool) 
         doi=article.doi,
         pmc=article.pmc,
         publication_types=tuple(kinds),
-        retracted=noted or RETRACTED_TYPE in kinds,
+        retracted=noted or RETRACTED_TYPE in kinds or "retracted" in article.flags,
+        design=article.design,
+        design_label=article.design_label,
+        evidence_level=article.evidence_level,
+        provisional=article.grade_provisional,
+        flags=tuple(article.flags),
     )
 
 
@@ -378,10 +396,11 @@ def _author_name(row: ArticleAuthor) -> str:
     ).display_name
 
 
-def study_order(study: StudyInfo) -> tuple[bool, int, int, str]:
-    """Newest first (no year last), then by PMID as a number."""
+def study_order(study: StudyInfo) -> tuple[int, bool, int, int, str]:
+    """Strongest evidence level first (notices and ungraded last), then newest, then PMID."""
+    level = study.evidence_level if study.evidence_level is not None else 99
     year_key = -study.year if study.year is not None else 0
-    return (study.year is None, year_key, len(study.pmid), study.pmid)
+    return (level, study.year is None, year_key, len(study.pmid), study.pmid)
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -6,11 +6,12 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from evidence import grading
 from evidence.claims import ClaimsFile
 from evidence.pubmed import records
 from evidence.store.models import (
@@ -117,8 +118,45 @@ def store_articles(session: Session, articles: Sequence[records.Article]) -> int
     return len(articles)
 
 
+def grade_columns(article: records.Article) -> dict[str, Any]:
+    """The study grade and flags of a record, as stored on its row."""
+    study = grading.grade(article)
+    return {
+        "design": study.design,
+        "evidence_level": study.level,
+        "design_label": study.label,
+        "grade_reason": study.reason,
+        "grade_provisional": study.provisional,
+        "flags": sorted(str(f) for f in grading.flags(article)),
+        "rules_version": study.rules_version,
+    }
+
+
+def regrade_stale(session: Session) -> int:
+    """Grade again, from their raw XML, the records graded by other rules (or never)."""
+    from evidence.pubmed.parser import parse_articles
+
+    stale = select(Article.pmid, Article.raw_xml).where(
+        (Article.rules_version != grading.RULES_VERSION) | (Article.rules_version.is_(None))
+    )
+    done = 0
+    for batch in chunks(session.execute(stale).all()):
+        rows = []
+        for pmid, raw in batch:
+            for article in parse_articles(b"<PubmedArticleSet>" + raw + b"</PubmedArticleSet>"):
+                rows.append({"b_pmid": pmid, **grade_columns(article)})
+        if rows:
+            values: dict[str, Any] = {n: bindparam(n) for n in rows[0] if n != "b_pmid"}
+            table = cast(Table, Article.__table__)
+            stmt = update(table).where(table.c.pmid == bindparam("b_pmid"))
+            session.connection().execute(stmt.values(values), rows)
+            done += len(rows)
+    return done
+
+
 def _article_row(article: records.Article, now: datetime) -> dict[str, Any]:
     return {
+        **grade_columns(article),
         "pmid": article.pmid,
         "pmid_version": article.pmid_version,
         "record_type": article.record_type,
