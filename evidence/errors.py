@@ -66,6 +66,24 @@ class ReportWriteError(EvidenceError):
     """The report folder or one of its files cannot be written."""
 
 
+class UnknownStudyError(EvidenceError):
+    """A PMID that is not linked to the claim named."""
+
+    exit_code = 2
+
+
+class MissingReviewerError(EvidenceError):
+    """A verdict without a reviewer name."""
+
+    exit_code = 2
+
+
+class InvalidVerdictError(EvidenceError):
+    """A verdict that is not one of the allowed values."""
+
+    exit_code = 2
+
+
 class IncompleteRunError(EvidenceError):
     """A refresh finished but did not get every record it should have."""
 

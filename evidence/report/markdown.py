@@ -112,7 +112,7 @@ def _claim(claim: ClaimReport) -> Iterator[str]:
         yield from ("No studies linked to this claim.", "")
         return
     yield from _table(
-        ("PMID", "Title", "Authors", "Journal", "Year", "Design / level", "DOI"),
+        ("PMID", "Title", "Authors", "Journal", "Year", "Design / level", "Verdicts", "DOI"),
         [_study_cells(s) for s in claim.studies],
     )
 
@@ -150,6 +150,8 @@ def _study_cells(study: StudyInfo) -> tuple[str, ...]:
         md_text(study.journal),
         "" if study.year is None else str(study.year),
         md_text(f"{study.level_label} ({', '.join(study.publication_types)})"),
+        md_text("; ".join(f"{v} ({r})" for r, v in study.current_verdicts.items()))
+        or "not reviewed",
         doi,
     )
 

@@ -168,6 +168,15 @@ def _json_study(study: StudyInfo) -> dict[str, Any]:
             "rules_version": grading.RULES_VERSION if study.design else None,
         },
         "flags": list(study.flags),
+        "verdicts": [
+            {
+                "reviewer": v.reviewer,
+                "verdict": v.verdict,
+                "note": v.note,
+                "at": v.created_at.isoformat(),
+            }
+            for v in study.verdicts
+        ],
         "retracted": study.retracted,
         "pubmed_url": study.pubmed_url,
         "doi_url": study.doi_url,

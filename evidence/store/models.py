@@ -305,3 +305,23 @@ class ClaimArticle(Base):
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# --- Reviewer verdicts ----------------------------------------------------------------------
+
+
+class Verdict(Base):
+    """A reviewer's verdict on a claim-study pair. Append-only: a change is a new row."""
+
+    __tablename__ = "verdicts"
+    __table_args__ = (Index("ix_verdicts_claim_pmid", "claim_id", "pmid", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    pmid: Mapped[str] = mapped_column(ForeignKey("articles.pmid"))
+    verdict: Mapped[str] = mapped_column(String(20))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    record_sha256: Mapped[str] = mapped_column(String(64))  # the record as it was judged
+    flags_at_review: Mapped[JsonList] = mapped_column(default=list)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -30,6 +30,7 @@ from evidence.store.models import (
     Query,
     RefreshRun,
     SearchRun,
+    Verdict,
 )
 
 RETRACTED_TYPE = "Retracted Publication"
@@ -112,6 +113,12 @@ class StudyInfo:
     evidence_level: int | None = None  # 1 strongest .. 9; None for notices or ungraded
     provisional: bool = False  # graded from wording: the record is not indexed yet
     flags: tuple[str, ...] = ()
+    verdicts: tuple[VerdictInfo, ...] = ()  # every reviewer verdict, oldest first
+
+    @property
+    def current_verdicts(self) -> dict[str, str]:
+        """Each reviewer's latest verdict."""
+        return {v.reviewer: v.verdict for v in self.verdicts}
 
     @property
     def level_label(self) -> str:
@@ -137,6 +144,16 @@ class StudyInfo:
         """The full text on PubMed Central, when the PMC id is well formed."""
         digits = (self.pmc or "").strip().upper().removeprefix("PMC")
         return f"{PMC_BASE}PMC{digits}/" if digits.isdigit() else None
+
+
+@dataclass(frozen=True)
+class VerdictInfo:
+    """A reviewer's verdict on a claim-study pair."""
+
+    reviewer: str
+    verdict: str
+    note: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -354,9 +371,27 @@ def _studies_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, l
         by_claim[claim_id].append(
             _study(article, authors[pmid], types[pmid], pmid in retraction_noted)
         )
-    for studies in by_claim.values():
+    verdicts = _verdicts(session, claim_set_id)
+    for claim_id, studies in by_claim.items():
+        studies[:] = [
+            replace(s, verdicts=tuple(verdicts.get((claim_id, s.pmid), ()))) for s in studies
+        ]
         studies.sort(key=study_order)
     return by_claim
+
+
+def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list[VerdictInfo]]:
+    rows = session.scalars(
+        select(Verdict)
+        .join(Claim, Claim.id == Verdict.claim_id)
+        .where(Claim.claim_set_id == claim_set_id)
+        .order_by(Verdict.created_at, Verdict.id)
+    )
+    found: dict[tuple[int, str], list[VerdictInfo]] = defaultdict(list)
+    for row in rows:
+        info = VerdictInfo(row.reviewer, row.verdict, row.note, as_utc(row.created_at))
+        found[(row.claim_id, row.pmid)].append(info)
+    return found
 
 
 def _study(article: Article, authors: list[str], kinds: list[str], noted: bool) -> StudyInfo:

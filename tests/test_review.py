@@ -1,0 +1,111 @@
+"""Reviewer verdicts through the CLI: queue, set, show, history, disagreement, re-review."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import update
+
+from evidence.claims import load_claims
+from evidence.cli.main import cli
+from evidence.store.db import Database
+from evidence.store.models import Article
+
+BUNDLED = Path(__file__).resolve().parents[1] / "queries" / "ketamine-chronic-pain.toml"
+
+
+@pytest.fixture
+def env(
+    tmp_path: Path, tiny_records: dict[str, bytes], eutils_server_factory: Callable[..., Any]
+) -> dict[str, str]:
+    """A database refreshed for the claim nmda-blockade with the three tiny records."""
+    terms = [q.full_term for q in load_claims(BUNDLED).claim("nmda-blockade").queries]
+    server = eutils_server_factory(tiny_records, dict.fromkeys(terms, sorted(tiny_records)))
+    env = {
+        "EVIDENCE_EUTILS_URL": server.url,
+        "EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+        "NCBI_API_KEY": "0123456789abcdef0123456789abcdef0123",
+    }
+    result = run(env, "refresh", str(BUNDLED), "--claim", "nmda-blockade")
+    assert result.exit_code == 0, result.stderr
+    return env
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_verdicts_are_appended_and_the_queue_shrinks(env: dict[str, str]) -> None:
+    queue = json.loads(run(env, "review", "queue", "nmda-blockade", "--json").stdout)
+    assert {item["pmid"] for item in queue} == {"30000001", "30000002", "30000003"}
+    assert all(item["level"] for item in queue)
+    args = ("review", "set", "nmda-blockade", "30000001", "--reviewer", "ann")
+    assert run(env, *args, "--verdict", "supports").exit_code == 0
+    assert run(env, *args, "--verdict", "mixed", "--note", "small trial").exit_code == 0
+    bob = ("review", "set", "nmda-blockade", "30000001", "--verdict", "contradicts")
+    assert run({**env, "EVIDENCE_REVIEWER": "bob"}, *bob).exit_code == 0
+
+    queue = json.loads(run(env, "review", "queue", "--json").stdout)
+    assert "30000001" not in {item["pmid"] for item in queue}
+    (pair,) = json.loads(run(env, "review", "show", "nmda-blockade", "30000001", "--json").stdout)
+    assert [(h["reviewer"], h["verdict"]) for h in pair["history"]] == [
+        ("ann", "supports"),
+        ("ann", "mixed"),
+        ("bob", "contradicts"),
+    ]
+    assert pair["current"] == {"ann": "mixed", "bob": "contradicts"} and pair["disagreement"]
+    text = run(env, "review", "show", "nmda-blockade").stdout
+    assert "REVIEWERS DISAGREE" in text and "small trial" in text
+
+    exported = json.loads(run(env, "export").stdout)
+    claim = next(c for c in exported["claims"] if c["id"] == "nmda-blockade")
+    study = next(s for s in claim["studies"] if s["pmid"] == "30000001")
+    assert [v["verdict"] for v in study["verdicts"]] == ["supports", "mixed", "contradicts"]
+
+    again = run(env, "refresh", str(BUNDLED), "--claim", "nmda-blockade")
+    assert again.exit_code == 0  # a refresh never changes verdicts
+    (pair,) = json.loads(run(env, "review", "show", "nmda-blockade", "30000001", "--json").stdout)
+    assert len(pair["history"]) == 3 and not pair["needs_rereview"]
+
+
+def test_a_study_retracted_after_its_verdict_is_flagged_for_rereview(env: dict[str, str]) -> None:
+    set_args = ("review", "set", "nmda-blockade", "30000002", "--verdict", "supports")
+    assert run(env, *set_args, "--reviewer", "ann").exit_code == 0
+    db = Database(env["EVIDENCE_DATABASE_URL"])
+    with db.session() as session:  # as a later refresh would record a retraction
+        session.execute(
+            update(Article)
+            .where(Article.pmid == "30000002")
+            .values(flags=["humans", "retracted"], record_sha256="changed")
+        )
+    db.dispose()
+    (pair,) = json.loads(run(env, "review", "show", "nmda-blockade", "30000002", "--json").stdout)
+    assert pair["needs_rereview"] and "retracted" in pair["rereview_reason"]
+    queue = json.loads(run(env, "review", "queue", "nmda-blockade", "--json").stdout)
+    assert {i["pmid"]: i["rereview"] for i in queue}["30000002"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("no-such-claim", "30000001", "--verdict", "supports"), "unknown claim 'no-such-claim'"),
+        (("nmda-blockade", "123", "--verdict", "supports"), "PMID 123 is not linked"),
+        (("neuroplasticity", "30000001", "--verdict", "supports"), "not linked to claim"),
+    ],
+)
+def test_bad_review_input_is_a_one_line_usage_error(
+    env: dict[str, str], args: tuple[str, ...], message: str
+) -> None:
+    result = run(env, "review", "set", *args, "--reviewer", "ann")
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_verdict_needs_a_reviewer(env: dict[str, str]) -> None:
+    result = run(env, "review", "set", "nmda-blockade", "30000001", "--verdict", "supports")
+    assert result.exit_code == 2 and "EVIDENCE_REVIEWER" in result.stderr
