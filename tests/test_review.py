@@ -109,3 +109,22 @@ def test_bad_review_input_is_a_one_line_usage_error(
 def test_a_verdict_needs_a_reviewer(env: dict[str, str]) -> None:
     result = run(env, "review", "set", "nmda-blockade", "30000001", "--verdict", "supports")
     assert result.exit_code == 2 and "EVIDENCE_REVIEWER" in result.stderr
+
+
+def test_status_reports_certainty_from_reviewer_verdicts(env: dict[str, str]) -> None:
+    before = json.loads(run(env, "status", "--json").stdout)
+    claim = next(c for c in before["claims"] if c["claim"] == "nmda-blockade")
+    assert claim["certainty"] == "very low" and claim["studies"] == 3
+    assert "no reviewer verdicts on usable studies yet" in claim["reasons"]
+    exported = json.loads(run(env, "export").stdout)
+    studies = next(c for c in exported["claims"] if c["id"] == "nmda-blockade")["studies"]
+    for item in studies:
+        verdict = "supports" if item["evidence_level"]["level"] != 2 else "contradicts"
+        args = ("review", "set", "nmda-blockade", item["pmid"], "--verdict", verdict)
+        assert run(env, *args, "--reviewer", "ann").exit_code == 0
+    after = json.loads(run(env, "status", "--json").stdout)
+    claim = next(c for c in after["claims"] if c["claim"] == "nmda-blockade")
+    assert claim["by_verdict"].get("supports", 0) + claim["by_verdict"].get("contradicts", 0) == 3
+    assert claim["certainty"] in ("high", "moderate", "low", "very low")
+    text = run(env, "status").stdout
+    assert "nmda-blockade: certainty" in text and "starts" in text

@@ -10,6 +10,7 @@ from evidence.cli.context import App, configure_logging
 from evidence.cli.refresh import refresh_command
 from evidence.cli.report import export_command, report_command
 from evidence.cli.review import review_group
+from evidence.cli.status import status_command
 from evidence.errors import EvidenceError
 from evidence.settings import Settings, redact
 
@@ -75,6 +76,7 @@ cli.add_command(report_command)
 cli.add_command(export_command)
 cli.add_command(claims_group)
 cli.add_command(review_group)
+cli.add_command(status_command)
 
 
 def main() -> None:

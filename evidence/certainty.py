@@ -1,0 +1,150 @@
+"""Claim summary: counts by evidence level and verdict, and a GRADE-style certainty label.
+
+The certainty label follows explicit rules (``CERTAINTY_RULES_VERSION``; see
+``docs/certainty.md``), computed only from *reviewer* verdicts and evidence levels. Machine
+suggestions never change it; they are counted separately.
+
+1. Evidence counted: studies with a reviewer consensus of supports, contradicts or mixed,
+   that are not retracted and not notices. Retracted ones are listed as excluded.
+2. Starting point, from the strongest counted study: level 1 (meta-analysis / systematic
+   review) or two or more RCTs -> high; one RCT or a controlled trial (level 2-3) -> moderate;
+   observational or uncontrolled (level 4) -> low; anything weaker -> very low.
+3. Downgrades, one step each: counted studies disagree in direction (some support, some
+   contradict: inconsistency, e.g. "contradicting RCT"); every counted study is preclinical
+   (animal or in vitro: indirectness, straight to very low); reviewers disagree on a study.
+4. No counted study -> very low ("no reviewer verdicts on usable studies yet").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from evidence.store.reads import ClaimReport, StudyInfo
+
+CERTAINTY_RULES_VERSION = "2026.11-1"
+LABELS = ("very low", "low", "moderate", "high")
+DIRECTIONAL = {"supports", "contradicts", "mixed"}
+PRECLINICAL_LEVEL = 8
+
+
+@dataclass(frozen=True)
+class ClaimSummary:
+    """What the evidence for one claim amounts to."""
+
+    claim: str
+    studies: int
+    by_level: dict[str, int]
+    by_verdict: dict[str, int]  # reviewer consensus per study ("disputed" when they differ)
+    by_suggestion: dict[str, int]  # machine suggestions, kept apart
+    retracted: int
+    certainty: str
+    direction: str | None  # supports | contradicts | mixed | None (nothing counted)
+    reasons: tuple[str, ...]
+    rules_version: str = CERTAINTY_RULES_VERSION
+
+
+def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> ClaimSummary:
+    """Summarize ``claim``; ``suggestions`` maps PMID -> machine stance, if computed."""
+    consensus = {s.pmid: consensus_verdict(s) for s in claim.studies}
+    counted = [s for s in claim.studies if _counts(s, consensus[s.pmid])]
+    certainty, reasons = _certainty(claim.studies, counted, consensus)
+    directions = {consensus[s.pmid] for s in counted}
+    return ClaimSummary(
+        claim=claim.key,
+        studies=len(claim.studies),
+        by_level=dict(Counter(_level_key(s) for s in claim.studies)),
+        by_verdict=dict(Counter(consensus[s.pmid] or "not reviewed" for s in claim.studies)),
+        by_suggestion=dict(Counter((suggestions or {}).values())),
+        retracted=sum(1 for s in claim.studies if s.retracted),
+        certainty=certainty,
+        direction=_direction(directions),
+        reasons=tuple(reasons),
+    )
+
+
+def consensus_verdict(study: StudyInfo) -> str | None:
+    """The reviewers' common verdict, "disputed" when their latest verdicts differ, or None."""
+    current = set(study.current_verdicts.values())
+    if not current:
+        return None
+    return current.pop() if len(current) == 1 else "disputed"
+
+
+def _counts(study: StudyInfo, verdict: str | None) -> bool:
+    return verdict in DIRECTIONAL and not study.retracted and study.evidence_level is not None
+
+
+def _certainty(
+    studies: tuple[StudyInfo, ...], counted: list[StudyInfo], consensus: dict[str, str | None]
+) -> tuple[str, list[str]]:
+    reasons = _exclusions(studies, consensus)
+    disputed = sum(1 for s in studies if consensus[s.pmid] == "disputed")
+    if not counted:
+        if disputed:
+            reasons.append(f"reviewers disagree on {disputed} stud{_ies(disputed)}")
+        return "very low", [*reasons, "no reviewer verdicts on usable studies yet"]
+    start, why = _start(counted)
+    reasons.append(why)
+    step = LABELS.index(start)
+    if all((s.evidence_level or 0) >= PRECLINICAL_LEVEL for s in counted):
+        reasons.append("downgraded: only animal or in vitro studies")
+        step = 0
+    if _inconsistent(counted, consensus):
+        reasons.append(f"downgraded: {_inconsistency(counted, consensus)}")
+        step = max(0, step - 1)
+    if disputed:
+        reasons.append(f"downgraded: reviewers disagree on {disputed} stud{_ies(disputed)}")
+        step = max(0, step - 1)
+    return LABELS[step], reasons
+
+
+def _start(counted: list[StudyInfo]) -> tuple[str, str]:
+    levels = Counter(s.evidence_level for s in counted)
+    if levels[1]:
+        return "high", f"starts high: {levels[1]} meta-analysis/systematic review"
+    if levels[2] >= 2:
+        return "high", f"starts high: {levels[2]} randomized controlled trials"
+    if levels[2] or levels[3]:
+        return "moderate", "starts moderate: one randomized or controlled trial"
+    if levels[4]:
+        return "low", "starts low: observational or uncontrolled studies only"
+    return "very low", "starts very low: case reports, reviews, opinion or preclinical only"
+
+
+def _inconsistent(counted: list[StudyInfo], consensus: dict[str, str | None]) -> bool:
+    verdicts = {consensus[s.pmid] for s in counted}
+    return "contradicts" in verdicts and ("supports" in verdicts or "mixed" in verdicts)
+
+
+def _inconsistency(counted: list[StudyInfo], consensus: dict[str, str | None]) -> str:
+    against = [s for s in counted if consensus[s.pmid] == "contradicts"]
+    strongest = min(against, key=lambda s: s.evidence_level or 99)
+    design = {1: "meta-analysis/systematic review", 2: "RCT"}.get(
+        strongest.evidence_level or 0, "study"
+    )
+    return f"contradicting {design} (PMID {strongest.pmid})"
+
+
+def _exclusions(studies: tuple[StudyInfo, ...], consensus: dict[str, str | None]) -> list[str]:
+    excluded = sum(1 for s in studies if s.retracted and consensus[s.pmid] in DIRECTIONAL)
+    if not excluded:
+        return []
+    return [f"{excluded} retracted stud{_ies(excluded)} excluded"]
+
+
+def _direction(directions: set[str | None]) -> str | None:
+    found = {d for d in directions if d}
+    if not found:
+        return None
+    return found.pop() if len(found) == 1 else "mixed"
+
+
+def _level_key(study: StudyInfo) -> str:
+    if study.evidence_level is None:
+        return "notice" if study.design else "not graded"
+    return f"{study.evidence_level}"
+
+
+def _ies(n: int) -> str:
+    return "y" if n == 1 else "ies"
