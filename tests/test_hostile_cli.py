@@ -14,21 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from evidence.cli.main import cli
+from tests.claims_files import one_query_claims
 from tests.eutils_server import Fault
-
-CLAIMS = """\
-[article]
-slug = "hostile"
-title = "Hostile server"
-
-[[claims]]
-id = "only"
-statement = "Drug X relieves pain."
-
-[[claims.queries]]
-label = "main"
-term = "drug x[tiab]"
-"""
 
 HEAD = b'<?xml version="1.0"?>\n'
 LAUGHS = (
@@ -90,8 +77,7 @@ def test_hostile_efetch_is_rejected_and_nothing_is_stored(
         "remote-dtd": remote_dtd(listener.getsockname()[1]),
         "deep": DEEP,
     }[kind]
-    claims = tmp_path / "claims.toml"
-    claims.write_text(CLAIMS)
+    claims = one_query_claims(tmp_path, "drug x[tiab]")
     server = eutils_server_factory(tiny_records, {"drug x[tiab]": sorted(tiny_records)})
     server.push(*[Fault.http(200, body, endpoint="efetch.fcgi")] * 5)
     env = {

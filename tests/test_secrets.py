@@ -11,22 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from evidence.cli.main import cli
+from tests.claims_files import one_query_claims
 from tests.eutils_server import Fault
 
 SENTINEL = "5e11e7c0ffee5e11e7c0ffee5e11e7c0ff01"  # shaped like a real 36-character key
-CLAIMS = """\
-[article]
-slug = "secrets"
-title = "Secret test"
-
-[[claims]]
-id = "only"
-statement = "Drug X relieves pain."
-
-[[claims.queries]]
-label = "main"
-term = "drug x[tiab]"
-"""
 ECHO = ('{"error":"API rate limit exceeded","api-key":"' + SENTINEL + '"}').encode()
 FAULTS = {
     "429": [Fault.http(429, ECHO, {"Retry-After": "0"})] * 2,
@@ -50,8 +38,7 @@ def test_sentinel_key_never_appears(
     eutils_server_factory: Callable[..., Any],
     path: str,
 ) -> None:
-    claims = tmp_path / "claims.toml"
-    claims.write_text(CLAIMS)
+    claims = one_query_claims(tmp_path, "drug x[tiab]")
     server = eutils_server_factory(tiny_records, {"drug x[tiab]": sorted(tiny_records)})
     server.push(*FAULTS[path])
     url = {"dns": "http://no-such-host.invalid/entrez/eutils/", "refused": closed_port_url()}.get(

@@ -32,6 +32,7 @@ from evidence.pubmed.slicing import (
     shortfall,
     uid_range_term,
 )
+from tests.claims_files import one_query_claims
 from tests.eutils_server import EutilsServer, Fault, synthetic_records
 
 ServerFactory = Callable[..., EutilsServer]
@@ -223,28 +224,13 @@ def test_an_unsliced_search_listing_fewer_ids_than_it_counts_is_short_as_a_whole
 
 # -- the CLI: a refresh of a query counting 25,000 -----------------------------------
 
-CLAIMS = """
-[article]
-slug = "big-search"
-title = "A search over PubMed's cap"
-
-[[claims]]
-id = "big"
-statement = "A claim whose one query finds 25,000 records."
-
-[[claims.queries]]
-label = "everything"
-term = "pain[tiab]"
-"""
-
 
 def test_refresh_of_a_query_counting_25000_stores_25000_records(
     tmp_path: Path, eutils_server_factory: ServerFactory
 ) -> None:
     ids = descending(25_000, start=20_000_000, step=3)
     server = eutils_server_factory(synthetic_records(ids), {"pain[tiab]": ids})
-    claims = tmp_path / "big.toml"
-    claims.write_text(CLAIMS, encoding="utf-8")
+    claims = one_query_claims(tmp_path, "pain[tiab]", slug="big-search")
     env = {
         "EVIDENCE_EUTILS_URL": server.url,
         "EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'big.db'}",
@@ -281,8 +267,7 @@ def test_refresh_with_a_short_slice_exits_3_and_names_the_missing_slices(
     server = eutils_server_factory(
         tiny_records, {"pain[tiab]": ids}, count_override={"pain[tiab]": 10_500}, unlisted=ids[:1]
     )
-    claims = tmp_path / "big.toml"
-    claims.write_text(CLAIMS, encoding="utf-8")
+    claims = one_query_claims(tmp_path, "pain[tiab]", slug="big-search")
     env = {
         "EVIDENCE_EUTILS_URL": server.url,
         "EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'short.db'}",
