@@ -11,9 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import __version__, grading
+from evidence.changes import ClaimChanges, claim_changes
 from evidence.claims import ClaimsFile, ClaimSpec, QuerySpec
 from evidence.errors import ParseError, PubMedError, UnknownClaimError
 from evidence.fetch import FetchOutcome, fetch_and_store
@@ -50,6 +52,7 @@ class RefreshSummary:
     article: str
     status: str = "ok"
     queries: list[QuerySummary] = field(default_factory=list)
+    changes: list[ClaimChanges] = field(default_factory=list)  # vs the claim's previous refresh
 
     @property
     def totals(self) -> dict[str, int]:
@@ -99,6 +102,11 @@ def refresh(
         raise
     with db.session() as session:
         regraded = writes.regrade_stale(session)
+        refreshed = {c.id for c in specs}
+        claim_set_id = session.scalars(
+            select(RefreshRun.claim_set_id).where(RefreshRun.id == summary.refresh_id)
+        ).one()
+        summary.changes = [c for c in claim_changes(session, claim_set_id) if c.claim in refreshed]
     if regraded:
         log.info("graded %d stored record(s) with rules %s", regraded, grading.RULES_VERSION)
     statuses = {q.status for q in summary.queries}

@@ -72,6 +72,7 @@ def summary_json(summary: RefreshSummary) -> dict[str, object]:
         "status": summary.status,
         "totals": summary.totals,
         "queries": [asdict(q) for q in summary.queries],
+        "changes": [asdict(c) for c in summary.changes],
     }
 
 
@@ -84,6 +85,12 @@ def render_summary(summary: RefreshSummary) -> str:
             f"{q.claim:<24} {q.label[:48]:<48} count={q.count} retrieved={q.retrieved} "
             f"new={q.new} stored={q.stored}{note}"
         )
+    for c in summary.changes:
+        if c.changed and c.previous_refresh is not None:
+            lines.append(
+                f"{c.claim}: since refresh {c.previous_refresh}: +{len(c.added)} added, "
+                f"-{len(c.dropped)} dropped, {len(c.updated)} updated"
+            )
     t = summary.totals
     lines.append(
         f"refresh {summary.refresh_id} {summary.status}: {t['queries']} queries, "

@@ -1,0 +1,47 @@
+"""What changed since the previous refresh: added and dropped studies per claim."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from evidence.cli.main import cli
+from tests.claims_files import one_query_claims
+from tests.eutils_server import synthetic_records
+
+IDS = [str(41_000_000 + i) for i in range(5)]
+
+
+def test_second_refresh_reports_added_and_dropped_studies(
+    tmp_path: Path, eutils_server_factory: Callable[..., Any]
+) -> None:
+    searches = {"drug x[tiab]": IDS[:3]}
+    server = eutils_server_factory(synthetic_records(IDS), searches)
+    claims = one_query_claims(tmp_path, "drug x[tiab]")
+    env = {
+        "EVIDENCE_EUTILS_URL": server.url,
+        "EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+        "NCBI_API_KEY": "0123456789abcdef0123456789abcdef0123",
+    }
+    runner = CliRunner()
+    first = json.loads(runner.invoke(cli, ["refresh", str(claims), "--json"], env=env).stdout)
+    (change,) = first["changes"]
+    assert change["previous_refresh"] is None and change["added"] == IDS[:3]
+
+    searches["drug x[tiab]"] = [IDS[0], IDS[3], IDS[4]]  # PubMed's answer moved on
+    second = runner.invoke(cli, ["refresh", str(claims), "--json"], env=env)
+    assert second.exit_code == 0
+    (change,) = json.loads(second.stdout)["changes"]
+    assert change["previous_refresh"] == first["refresh_id"]
+    assert change["added"] == IDS[3:] and change["dropped"] == IDS[1:3]
+    assert change["updated"] == []
+
+    text = runner.invoke(cli, ["refresh", str(claims)], env=env).stderr
+    assert "only: since refresh" not in text  # third run: nothing changed, nothing said
+
+    exported = json.loads(runner.invoke(cli, ["export"], env=env).stdout)
+    assert {s["pmid"] for s in exported["claims"][0]["studies"]} == {IDS[0], IDS[3], IDS[4]}
