@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import statistics
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -245,8 +246,9 @@ def test_requests_are_paced_in_real_time(
     times = [r.time for r in server.requests]
     assert len(times) == n
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    # Server-side timestamps carry a little thread-scheduling jitter; unpaced gaps are ~1 ms.
-    assert min(gaps) >= interval - 0.05, gaps
+    # Server-side timestamps carry thread-scheduling jitter (one late arrival shortens the
+    # next gap), so judge the typical gap and the whole span; unpaced gaps are ~1 ms.
+    assert statistics.median(gaps) >= interval - 0.02, gaps
     assert times[-1] - times[0] >= (n - 1) * interval - 0.03
 
 
