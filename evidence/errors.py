@@ -66,6 +66,10 @@ class ReportWriteError(EvidenceError):
     """The report folder or one of its files cannot be written."""
 
 
+class ChromiumMissingError(EvidenceError):
+    """``--pdf`` asked for, but no Chromium (or Chrome) is installed to print the HTML."""
+
+
 class UnknownStudyError(EvidenceError):
     """A PMID that is not linked to the claim named."""
 

@@ -7,7 +7,18 @@ from pathlib import Path
 import click
 
 from evidence.cli.context import App, pass_app
-from evidence.cli.options import article_option, echo_json, message
+from evidence.cli.options import article_option, message
+
+# evidence.report.exports.VERDICT_FILTERS, spelled out to keep imports lazy (a test compares)
+VERDICT_CHOICES = [
+    "supports",
+    "contradicts",
+    "mixed",
+    "inconclusive",
+    "not-relevant",
+    "disputed",
+    "not-reviewed",
+]
 
 
 @click.command("report")
@@ -17,13 +28,20 @@ from evidence.cli.options import article_option, echo_json, message
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder. [default: reports/<article-slug>/]",
 )
+@click.option(
+    "--pdf",
+    "pdf",
+    is_flag=True,
+    help="Also print index.html to report.pdf with headless Chromium (apt-get install chromium).",
+)
 @article_option
 @pass_app
-def report_command(app: App, out_dir: Path | None, slug: str | None) -> None:
+def report_command(app: App, out_dir: Path | None, pdf: bool, slug: str | None) -> None:
     """Write index.html, report.md and studies.csv linking each claim to its studies.
 
-    The paths written are printed on stdout.
+    With --pdf, also report.pdf (needs Chromium). The paths written are printed on stdout.
     """
+    from evidence.report.pdf import render_pdf
     from evidence.report.writer import write_report
     from evidence.store.reads import load_report
 
@@ -33,6 +51,8 @@ def report_command(app: App, out_dir: Path | None, slug: str | None) -> None:
     files = write_report(data, target)
     for path in files:
         click.echo(str(path))
+    if pdf:
+        click.echo(str(render_pdf(files.html, target / "report.pdf")))
     message(f"report written to {target}/", quiet=app.quiet)
 
 
@@ -40,18 +60,60 @@ def report_command(app: App, out_dir: Path | None, slug: str | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json"]),
+    type=click.Choice(["json", "csv", "xlsx", "ris", "bibtex", "csl-json"]),
     default="json",
     show_default=True,
-    help="Output format.",
+    help="json and csv/xlsx: one entry per claim -> study link; ris, bibtex and csl-json "
+    "(Zotero, EndNote...): each study once, its claims in the note.",
+)
+@click.option(
+    "--claim",
+    "claims",
+    metavar="ID",
+    multiple=True,
+    help="Only this claim's studies (repeatable). [default: every claim]",
+)
+@click.option(
+    "--level",
+    type=click.IntRange(1, 9),
+    metavar="N",
+    help="Only studies graded at evidence level N or stronger (1 is the strongest); "
+    "ungraded studies are left out.",
+)
+@click.option(
+    "--verdict",
+    "verdicts",
+    type=click.Choice(VERDICT_CHOICES),
+    multiple=True,
+    help="Only studies whose reviewer consensus is this verdict (repeatable; "
+    "'disputed' when reviewers differ, 'not-reviewed' when there is none).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout (required for xlsx).",
 )
 @article_option
 @pass_app
-def export_command(app: App, fmt: str, slug: str | None) -> None:
-    """Print the claim -> study links with the study fields on stdout."""
-    from evidence.report.writer import export_json
+def export_command(
+    app: App,
+    fmt: str,
+    claims: tuple[str, ...],
+    level: int | None,
+    verdicts: tuple[str, ...],
+    out: Path | None,
+    slug: str | None,
+) -> None:
+    """Export the claim -> study links, as data or for a reference manager."""
+    from evidence.report.exports import export_document, filter_report, write_export
     from evidence.store.reads import load_report
 
     with app.database().session() as session:
         data = load_report(session, slug)
-    echo_json(export_json(data))
+    selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
+    document = export_document(selected, fmt, out)
+    if out is None:
+        click.echo(document.content, nl=False)
+        return
+    write_export(document, out)
+    message(f"{fmt} export written to {out}", quiet=app.quiet)

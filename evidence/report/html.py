@@ -1,7 +1,9 @@
-"""``index.html``: one self-contained page (inline CSS, no script), rendered with Jinja2.
+"""``index.html``: one self-contained page (inline CSS and SVG, no script), via Jinja2.
 
 Autoescaping is on: PubMed titles, journals and author names are untrusted plain text.
-The only outbound links are built here from PMIDs, DOIs and PMC ids (see ``StudyInfo``).
+Titles go through :func:`evidence.report.sanitize.inline_markup` (only ``i``, ``b``,
+``sup``, ``sub``); reviewer notes are escaped. The only outbound links are built here from
+PMIDs, DOIs and PMC ids (see ``StudyInfo``). Charts are matplotlib SVG, drawn per claim.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ import re
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
+from evidence.certainty import ClaimSummary, summarize
+from evidence.report.charts import evidence_chart, years_chart
+from evidence.report.sanitize import inline_markup
 from evidence.report.tables import format_time, short_authors
-from evidence.store.reads import ReportData
+from evidence.store.reads import ClaimReport, ReportData, StudyInfo, VerdictInfo
 
 TEMPLATE = "report.html.j2"
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]")
@@ -21,6 +27,31 @@ _NOT_ID = re.compile(r"[^A-Za-z0-9_-]")
 def claim_anchor(key: str) -> str:
     """The id of a claim's section, ``claim-<key>`` (claim ids are already slug-like)."""
     return "claim-" + _NOT_ID.sub("-", key)
+
+
+def latest_verdicts(study: StudyInfo) -> list[VerdictInfo]:
+    """Each reviewer's latest verdict (with its note), in reviewer order of first verdict."""
+    latest: dict[str, VerdictInfo] = {}
+    for verdict in study.verdicts:
+        latest[verdict.reviewer] = verdict
+    return list(latest.values())
+
+
+def counts_text(counts: dict[str, int], prefix: str = "") -> str:
+    """``"L1: 2, L2: 3"``: compact counts, numeric keys first in order."""
+
+    def order(key: str) -> tuple[int, str]:
+        return (int(key), "") if key.isdigit() else (99, key)
+
+    keys = sorted(counts, key=order)
+    return ", ".join(f"{prefix if k.isdigit() else ''}{k}: {counts[k]}" for k in keys)
+
+
+def claim_charts(claim: ClaimReport) -> tuple[Markup, Markup]:
+    """The evidence chart and the publications-per-year chart of ``claim``, as inline SVG."""
+    prefix = claim_anchor(claim.key) + "-"
+    # Trusted: matplotlib escapes its text; the labels are levels, verdicts and years.
+    return Markup(evidence_chart(claim, prefix + "ev-")), Markup(years_chart(claim, prefix + "yr-"))
 
 
 @cache
@@ -36,9 +67,16 @@ def environment() -> Environment:
     env.filters["when"] = format_time
     env.filters["short_authors"] = short_authors
     env.filters["anchor"] = claim_anchor
+    env.filters["inline_markup"] = inline_markup
+    env.filters["latest_verdicts"] = latest_verdicts
+    env.filters["counts"] = counts_text
     return env
 
 
 def render_html(data: ReportData) -> str:
     """The report as one HTML page."""
-    return environment().get_template(TEMPLATE).render(report=data)
+    summaries: dict[str, ClaimSummary] = {c.key: summarize(c) for c in data.claims}
+    charts = {c.key: claim_charts(c) for c in data.claims}
+    return (
+        environment().get_template(TEMPLATE).render(report=data, summaries=summaries, charts=charts)
+    )

@@ -59,13 +59,14 @@ def guard_cell(value: Cell) -> Cell:
 def csv_rows(data: ReportData) -> list[dict[str, Cell]]:
     """One row per claim -> study link, cells guarded against formula injection."""
     return [
-        {name: guard_cell(value) for name, value in _csv_row(claim, study).items()}
+        {name: guard_cell(value) for name, value in link_row(claim, study).items()}
         for claim in data.claims
         for study in claim.studies
     ]
 
 
-def _csv_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
+def link_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
+    """The cells of one claim -> study link, unguarded (``CSV_COLUMNS`` order)."""
     return {
         "claim_id": claim.key,
         "pmid": study.pmid,

@@ -1,0 +1,159 @@
+"""Per-claim charts as inline SVG strings, drawn with matplotlib.
+
+The ``Agg`` backend is chosen inside :func:`_svg` (importing this module changes nothing).
+Output is small and deterministic: text stays text (``svg.fonttype = "none"``), ids come
+from a fixed hash salt and no date is written. So that the SVG can sit inside the page, the
+XML prolog, DOCTYPE, metadata and clip paths (``url(...)`` references) are left out, and so
+is matplotlib's ``<style>``: inline SVG CSS would apply to the whole page, so the report's
+stylesheet carries that rule, scoped to the charts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from evidence.certainty import consensus_verdict
+from evidence.store.reads import ClaimReport, StudyInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+VERDICT_COLOURS = {
+    "supports": "#1a7f37",
+    "contradicts": "#b42318",
+    "mixed": "#9a6700",
+    "inconclusive": "#bf8700",
+    "irrelevant": "#8c959f",
+    "disputed": "#8250df",
+    "not reviewed": "#d1d9e0",
+}
+OTHER_COLOUR = "#57606a"
+_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+_STYLE = re.compile(r"<style\b.*?</style>\s*", re.DOTALL)  # a page-wide rule: in the page CSS
+_CLIP_DEFS = re.compile(r"<clipPath\b.*?</clipPath>\s*", re.DOTALL)
+_CLIP_REF = re.compile(r'\s*clip-path="url\(#[^"]*\)"')
+_PLAIN_ID = re.compile(
+    r'\s*id="(?:figure|patch|axes|matplotlib\.axis|[xy]tick|line2d|text|legend)_\d+"'
+)
+_MARKER_ID = re.compile(r'(id="|href="#)(m[0-9a-f]+")')
+
+
+def level_key(study: StudyInfo) -> str:
+    """The bar a study counts in: ``"L2"``, or ``"ungraded"``."""
+    return f"L{study.evidence_level}" if study.evidence_level is not None else "ungraded"
+
+
+def evidence_chart(claim: ClaimReport, prefix: str = "") -> str:
+    """Horizontal bars: studies per evidence level, stacked by reviewer consensus verdict."""
+    counts: Counter[tuple[str, str]] = Counter(
+        (level_key(s), consensus_verdict(s) or "not reviewed") for s in claim.studies
+    )
+    levels = sorted({lv for lv, _ in counts}, key=_level_order)
+    verdicts = [v for v in VERDICT_COLOURS if any(v == vd for _, vd in counts)]
+    verdicts += sorted({vd for _, vd in counts} - set(verdicts))
+    return _svg(lambda: _evidence_figure(counts, levels, verdicts), prefix)
+
+
+def years_chart(claim: ClaimReport, prefix: str = "") -> str:
+    """Bars: publications per year (undated studies left out)."""
+    per_year = Counter(s.year for s in claim.studies if s.year is not None)
+    return _svg(lambda: _years_figure(per_year), prefix)
+
+
+def _level_order(level: str) -> tuple[int, str]:
+    return (int(level[1:]), "") if level[1:].isdigit() else (99, level)
+
+
+def _evidence_figure(
+    counts: Counter[tuple[str, str]], levels: list[str], verdicts: list[str]
+) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(4.2, 0.5 + 0.28 * max(len(levels), 1)))
+    ax = fig.add_subplot()
+    rows = list(range(len(levels)))
+    left = [0] * len(levels)
+    for verdict in verdicts:
+        widths = [counts[(level, verdict)] for level in levels]
+        colour = VERDICT_COLOURS.get(verdict, OTHER_COLOUR)
+        ax.barh(rows, widths, left=left, color=colour, label=verdict, height=0.6, clip_on=False)
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    ax.set_yticks(rows, levels)
+    ax.invert_yaxis()
+    ax.set_xlabel("studies")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _plain_axes(ax)
+    if verdicts:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _years_figure(per_year: Counter[int]) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(4.2, 1.6))
+    ax = fig.add_subplot()
+    years = sorted(per_year)
+    ax.bar(years, [per_year[y] for y in years], color="#0b5cad", width=0.7, clip_on=False)
+    ax.set_ylabel("studies")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if years:
+        pad = max(0.6, (6 - (years[-1] - years[0])) / 2)  # a lone year stays a thin bar
+        ax.set_xlim(years[0] - pad, years[-1] + pad)
+        if years[-1] - years[0] < 8:
+            ax.set_xticks(range(years[0], years[-1] + 1))
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        ax.text(0.5, 0.5, "no dated studies", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+    _plain_axes(ax)
+    fig.tight_layout()
+    return fig
+
+
+def _plain_axes(ax: Axes) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _svg(build: Callable[[], Figure], prefix: str) -> str:
+    """Build a figure under the report's style and render it to an SVG string.
+
+    Matplotlib's numbered ids would repeat in every chart of the page: they are dropped,
+    and the marker ids that ``<use>`` refers to get ``prefix`` (unique per chart).
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    matplotlib.use("Agg")
+    buffer = io.StringIO()
+    with matplotlib.rc_context(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "evidence-report",
+            "font.size": 8,
+            "font.family": "sans-serif",
+            "font.sans-serif": ["DejaVu Sans"],
+        }
+    ):
+        fig = build()
+        FigureCanvasAgg(fig)
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    text = _PROLOG.sub("", buffer.getvalue(), count=1)
+    text = _METADATA.sub("", text)
+    text = _STYLE.sub("", text)
+    text = _CLIP_DEFS.sub("", text)
+    text = _CLIP_REF.sub("", text)
+    text = _PLAIN_ID.sub("", text)
+    return _MARKER_ID.sub(lambda m: m.group(1) + prefix + m.group(2), text).strip()

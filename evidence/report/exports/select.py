@@ -1,0 +1,105 @@
+"""Which claims and studies an export holds: ``--claim``, ``--level``, ``--verdict``.
+
+Pure functions on :class:`ReportData`; no database, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
+
+from evidence.certainty import consensus_verdict
+from evidence.errors import UnknownClaimError
+from evidence.review import VERDICTS
+from evidence.store.reads import ClaimReport, ReportData, StudyInfo
+
+NOT_REVIEWED = "not-reviewed"
+DISPUTED = "disputed"
+VERDICT_FILTERS = (*VERDICTS, DISPUTED, NOT_REVIEWED)
+
+
+def consensus(study: StudyInfo) -> str:
+    """The reviewers' common verdict, ``disputed`` when they differ, else ``not-reviewed``."""
+    return consensus_verdict(study) or NOT_REVIEWED
+
+
+def filter_report(
+    data: ReportData,
+    *,
+    claims: Collection[str] = (),
+    max_level: int | None = None,
+    verdicts: Collection[str] = (),
+) -> ReportData:
+    """``data`` narrowed to some claims and to the studies that pass every filter.
+
+    ``claims``: only these claim ids (all when empty; an unknown id is an error).
+    ``max_level``: studies graded at this evidence level or stronger (1 is the strongest);
+    ungraded studies and notices are left out. ``verdicts``: studies whose reviewer
+    consensus is one of these (``disputed`` and ``not-reviewed`` included).
+    """
+    known = [claim.key for claim in data.claims]
+    unknown = [key for key in claims if key not in known]
+    if unknown:
+        raise UnknownClaimError(
+            f"unknown claim {unknown[0]!r} (known: {', '.join(known) or 'none'})"
+        )
+    kept = [claim for claim in data.claims if not claims or claim.key in claims]
+    return replace(
+        data,
+        claims=tuple(_filter_claim(claim, max_level, verdicts) for claim in kept),
+    )
+
+
+def _filter_claim(
+    claim: ClaimReport, max_level: int | None, verdicts: Collection[str]
+) -> ClaimReport:
+    studies = tuple(s for s in claim.studies if _passes(s, max_level, verdicts))
+    return replace(claim, studies=studies)
+
+
+def _passes(study: StudyInfo, max_level: int | None, verdicts: Collection[str]) -> bool:
+    if max_level is not None and (study.evidence_level is None or study.evidence_level > max_level):
+        return False
+    return not verdicts or consensus(study) in verdicts
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One study for a reference manager, with every exported claim it is linked to."""
+
+    study: StudyInfo
+    claim_ids: tuple[str, ...]
+
+
+def references(data: ReportData) -> list[Reference]:
+    """Each study once (by PMID), in report order, with the ids of all its claims."""
+    claims_of: dict[str, list[str]] = {}
+    studies: dict[str, StudyInfo] = {}
+    for claim in data.claims:
+        for study in claim.studies:
+            studies.setdefault(study.pmid, study)
+            ids = claims_of.setdefault(study.pmid, [])
+            if claim.key not in ids:
+                ids.append(claim.key)
+    return [Reference(studies[pmid], tuple(ids)) for pmid, ids in claims_of.items()]
+
+
+def note(reference: Reference) -> str:
+    """``Claims: a, b; evidence level: 2 · Randomized controlled trial`` (+ retraction)."""
+    parts = [
+        f"Claims: {', '.join(reference.claim_ids)}",
+        f"evidence level: {reference.study.level_label}",
+    ]
+    if reference.study.retracted:
+        parts.append("RETRACTED")
+    return "; ".join(parts)
+
+
+def one_line(text: str | None) -> str:
+    """``text`` on a single line: any run of whitespace becomes one space."""
+    return " ".join((text or "").split())
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """``values`` without repeats, in order."""
+    return list(dict.fromkeys(values))

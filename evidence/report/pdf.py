@@ -1,0 +1,71 @@
+"""``report.pdf`` for auditors: the HTML report printed by headless Chromium.
+
+Chromium is an optional system dependency (Debian package ``chromium``); without it,
+:func:`render_pdf` raises :class:`ChromiumMissingError` saying how to install it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from evidence.errors import ChromiumMissingError, ReportWriteError
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+TIMEOUT_SECONDS = 120.0
+INSTALL_HINT = "PDF needs Chromium: install it with `apt-get install chromium` (Debian/Ubuntu)"
+# Headless, offline, no profile left behind (the machine's network may be closed).
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def find_browser() -> str | None:
+    """The path of the first Chromium-like browser on ``PATH``, or None."""
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def browser_command(browser: str, profile: Path, *extra: str) -> list[str]:
+    """The command line running ``browser`` headless with a fresh ``profile`` folder."""
+    return [browser, *FLAGS, f"--user-data-dir={profile}", *extra]
+
+
+def render_pdf(html_path: Path, pdf_path: Path, *, timeout: float = TIMEOUT_SECONDS) -> Path:
+    """Print ``html_path`` to ``pdf_path`` with headless Chromium; returns ``pdf_path``."""
+    browser = find_browser()
+    if browser is None:
+        raise ChromiumMissingError(INSTALL_HINT)
+    pdf_path = pdf_path.resolve()
+    with tempfile.TemporaryDirectory(prefix="evidence-chromium-") as profile:
+        command = browser_command(
+            browser,
+            Path(profile),
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf_path}",
+            html_path.resolve().as_uri(),
+        )
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise ReportWriteError(f"Chromium did not print the PDF within {timeout:g} s") from exc
+        except OSError as exc:
+            raise ReportWriteError(f"cannot run {browser}: {exc}") from exc
+    if done.returncode != 0 or not pdf_path.is_file():
+        last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise ReportWriteError(
+            f"Chromium could not print {pdf_path} (exit code {done.returncode}): {last[0]}"
+        )
+    return pdf_path

@@ -1,0 +1,40 @@
+"""Untrusted PubMed text made safe for the HTML report.
+
+Titles are plain text (the parser flattens markup), but a title may still carry PubMed's
+inline markup written out literally. :func:`inline_markup` keeps exactly ``<i>``, ``<b>``,
+``<sup>`` and ``<sub>`` without attributes and escapes everything else, so a hostile
+``<script>`` is shown as text, never run, and its words stay visible. nh3 (ammonia) then
+checks the result: only those four tags, no attributes, properly nested.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+from markupsafe import Markup, escape
+
+ALLOWED_TAGS = frozenset({"i", "b", "sup", "sub"})
+_ALLOWED_TAG = re.compile(r"</?(?:i|b|sup|sub)>", re.IGNORECASE)
+
+
+def inline_markup(text: str | None) -> Markup:
+    """``text`` as HTML: allowed inline tags kept, everything else escaped."""
+    if not text:
+        return Markup("")
+    parts: list[str] = []
+    position = 0
+    for match in _ALLOWED_TAG.finditer(text):
+        parts.append(str(escape(text[position : match.start()])))
+        parts.append(match.group(0).lower())
+        position = match.end()
+    parts.append(str(escape(text[position:])))
+    cleaned: str = nh3.clean(
+        "".join(parts),
+        tags=set(ALLOWED_TAGS),
+        attributes={},
+        url_schemes=set(),
+        link_rel=None,
+        strip_comments=True,
+    )
+    return Markup(cleaned)
