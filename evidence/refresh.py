@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import __version__, grading
+from evidence.annotate import annotate_links
 from evidence.changes import ClaimChanges, claim_changes
 from evidence.claims import ClaimsFile, ClaimSpec, QuerySpec
 from evidence.errors import ParseError, PubMedError, UnknownClaimError
@@ -151,6 +152,8 @@ def _refresh_claim(
     with db.session() as session:
         claim = _claim_row(session, summary.article, spec.id)
         writes.link_claim(session, claim, summary.refresh_id, found)
+        session.flush()
+        annotate_links(session, claim, [q.term for q in spec.queries])
 
 
 @dataclass

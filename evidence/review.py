@@ -69,6 +69,8 @@ class QueueItem:
     level: str
     flags: tuple[str, ...]
     rereview: bool
+    key_sentence: str | None = None
+    suggested_stance: str | None = None  # machine suggestion, shown as such
 
 
 def record_verdict(
@@ -149,6 +151,8 @@ def review_queue(
                     level=study.level_label,
                     flags=study.flags,
                     rereview=status is not None,
+                    key_sentence=study.key_sentence,
+                    suggested_stance=study.suggested_stance,
                 )
             )
     return items

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
-from evidence import grading
+from evidence import grading, stance
 from evidence.claims import ClaimsFile, load_claims
 from evidence.cli.main import cli
 from evidence.pubmed.parser import parse_articles
@@ -126,6 +126,12 @@ def check_refresh_report_export(
             (parsed,) = parse_articles(records[pmid])
             assert study["evidence_level"]["design"] == grading.grade(parsed).design
             assert set(study["flags"]) == {str(f) for f in grading.flags(parsed)}
+            suggestion = study["suggested_stance"]
+            assert suggestion["method"] == "machine suggestion"
+            assert suggestion["stance"] in stance.STANCES
+            assert 0.0 <= study["relevance"] <= 1.0
+            key = study["key_sentence"]["text"]
+            assert key in " ".join(f"{parsed.title} {parsed.abstract}".split()) or not key
             truth = independent_fields(records[pmid])
             for name in ("title", "journal", "year", "doi"):
                 if truth[name] is not None:

@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from evidence.claims import load_claims
 from evidence.cli.main import cli
+from evidence.stance import STANCES
 from evidence.store.db import Database
 from evidence.store.models import Article
 
@@ -44,6 +45,7 @@ def test_verdicts_are_appended_and_the_queue_shrinks(env: dict[str, str]) -> Non
     queue = json.loads(run(env, "review", "queue", "nmda-blockade", "--json").stdout)
     assert {item["pmid"] for item in queue} == {"30000001", "30000002", "30000003"}
     assert all(item["level"] for item in queue)
+    assert all(item["suggested_stance"] in STANCES for item in queue)  # machine suggestion
     args = ("review", "set", "nmda-blockade", "30000001", "--reviewer", "ann")
     assert run(env, *args, "--verdict", "supports").exit_code == 0
     assert run(env, *args, "--verdict", "mixed", "--note", "small trial").exit_code == 0

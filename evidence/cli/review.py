@@ -38,6 +38,10 @@ def queue_command(app: App, claim: str | None, slug: str | None, as_json: bool) 
         mark = " [RE-REVIEW]" if item.rereview else ""
         flags = f" [{', '.join(item.flags)}]" if item.flags else ""
         click.echo(f"{item.claim}\tPMID {item.pmid}\t{item.level}{flags}{mark}\t{item.title}")
+        if item.suggested_stance:
+            click.echo(f"\tmachine suggestion: {item.suggested_stance}")
+        if item.key_sentence:
+            click.echo(f"\tkey sentence: {item.key_sentence}")
     message(f"{len(items)} stud{'y' if len(items) == 1 else 'ies'} to review", quiet=app.quiet)
 
 

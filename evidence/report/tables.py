@@ -169,6 +169,22 @@ def _json_study(study: StudyInfo) -> dict[str, Any]:
             "rules_version": grading.RULES_VERSION if study.design else None,
         },
         "flags": list(study.flags),
+        "relevance": study.relevance,
+        "key_sentence": (
+            {"text": study.key_sentence, "section": study.key_section}
+            if study.key_sentence
+            else None
+        ),
+        "suggested_stance": (
+            {
+                "stance": study.suggested_stance,
+                "sentence": study.stance_sentence,
+                "cues": list(study.stance_cues),
+                "method": "machine suggestion",
+            }
+            if study.suggested_stance
+            else None
+        ),
         "verdicts": [
             {
                 "reviewer": v.reviewer,

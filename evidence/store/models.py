@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -305,6 +306,14 @@ class ClaimArticle(Base):
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Machine annotations (evidence.stance), recomputed when their version changes:
+    relevance: Mapped[float | None] = mapped_column(Float)
+    key_sentence: Mapped[str | None] = mapped_column(Text)
+    key_section: Mapped[str | None] = mapped_column(String(80))
+    suggested_stance: Mapped[str | None] = mapped_column(String(20))
+    stance_sentence: Mapped[str | None] = mapped_column(Text)
+    stance_cues: Mapped[JsonList] = mapped_column(default=list, server_default="[]")
+    stance_version: Mapped[str | None] = mapped_column(String(20))
 
 
 # --- Reviewer verdicts ----------------------------------------------------------------------

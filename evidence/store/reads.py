@@ -114,6 +114,12 @@ class StudyInfo:
     provisional: bool = False  # graded from wording: the record is not indexed yet
     flags: tuple[str, ...] = ()
     verdicts: tuple[VerdictInfo, ...] = ()  # every reviewer verdict, oldest first
+    relevance: float | None = None  # machine annotations (evidence.stance)
+    key_sentence: str | None = None
+    key_section: str | None = None
+    suggested_stance: str | None = None  # a machine suggestion, never a verdict
+    stance_sentence: str | None = None
+    stance_cues: tuple[str, ...] = ()
 
     @property
     def current_verdicts(self) -> dict[str, str]:
@@ -328,7 +334,16 @@ def _visible_params(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 def _active_links(claim_set_id: int) -> Subquery:
     return (
-        select(ClaimArticle.claim_id, ClaimArticle.pmid)
+        select(
+            ClaimArticle.claim_id,
+            ClaimArticle.pmid,
+            ClaimArticle.relevance,
+            ClaimArticle.key_sentence,
+            ClaimArticle.key_section,
+            ClaimArticle.suggested_stance,
+            ClaimArticle.stance_sentence,
+            ClaimArticle.stance_cues,
+        )
         .join(Claim, Claim.id == ClaimArticle.claim_id)
         .where(
             Claim.claim_set_id == claim_set_id,
@@ -363,13 +378,20 @@ def _studies_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, l
     )
     retraction_noted = set(session.scalars(noted.distinct()))
     by_claim: defaultdict[int, list[StudyInfo]] = defaultdict(list)
-    rows = session.execute(
-        select(links.c.claim_id, Article).join(Article, Article.pmid == links.c.pmid)
-    )
-    for claim_id, article in rows:
-        pmid = article.pmid
-        by_claim[claim_id].append(
-            _study(article, authors[pmid], types[pmid], pmid in retraction_noted)
+    rows = session.execute(select(links, Article).join(Article, Article.pmid == links.c.pmid))
+    for row in rows:
+        article, pmid = row.Article, row.Article.pmid
+        study = _study(article, authors[pmid], types[pmid], pmid in retraction_noted)
+        by_claim[row.claim_id].append(
+            replace(
+                study,
+                relevance=row.relevance,
+                key_sentence=row.key_sentence,
+                key_section=row.key_section,
+                suggested_stance=row.suggested_stance,
+                stance_sentence=row.stance_sentence,
+                stance_cues=tuple(row.stance_cues or ()),
+            )
         )
     verdicts = _verdicts(session, claim_set_id)
     for claim_id, studies in by_claim.items():
@@ -431,11 +453,12 @@ def _author_name(row: ArticleAuthor) -> str:
     ).display_name
 
 
-def study_order(study: StudyInfo) -> tuple[int, bool, int, int, str]:
-    """Strongest evidence level first (notices and ungraded last), then newest, then PMID."""
+def study_order(study: StudyInfo) -> tuple[int, float, bool, int, int, str]:
+    """Strongest evidence level first (notices, ungraded last), then most relevant, newest."""
     level = study.evidence_level if study.evidence_level is not None else 99
     year_key = -study.year if study.year is not None else 0
-    return (level, study.year is None, year_key, len(study.pmid), study.pmid)
+    relevance = -(study.relevance or 0.0)
+    return (level, relevance, study.year is None, year_key, len(study.pmid), study.pmid)
 
 
 def as_utc(moment: datetime) -> datetime:
