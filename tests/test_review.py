@@ -118,6 +118,7 @@ def test_status_reports_certainty_from_reviewer_verdicts(env: dict[str, str]) ->
     claim = next(c for c in before["claims"] if c["claim"] == "nmda-blockade")
     assert claim["certainty"] == "very low" and claim["studies"] == 3
     assert "no reviewer verdicts on usable studies yet" in claim["reasons"]
+    assert sum(claim["by_suggestion"].values()) == 3  # machine suggestions, counted apart
     exported = json.loads(run(env, "export").stdout)
     studies = next(c for c in exported["claims"] if c["id"] == "nmda-blockade")["studies"]
     for item in studies:
@@ -129,4 +130,8 @@ def test_status_reports_certainty_from_reviewer_verdicts(env: dict[str, str]) ->
     assert claim["by_verdict"].get("supports", 0) + claim["by_verdict"].get("contradicts", 0) == 3
     assert claim["certainty"] in ("high", "moderate", "low", "very low")
     text = run(env, "status").stdout
-    assert "nmda-blockade: certainty" in text and "starts" in text
+    assert (
+        "nmda-blockade: certainty" in text
+        and "starts" in text
+        and "machine suggestions (not verdicts)" in text
+    )

@@ -25,7 +25,10 @@ def status_command(app: App, slug: str | None, as_json: bool) -> None:
 
     with app.database().session() as session:
         data = load_report(session, slug)
-    summaries = [summarize(claim) for claim in data.claims]
+    summaries = [
+        summarize(claim, {s.pmid: s.suggested_stance for s in claim.studies if s.suggested_stance})
+        for claim in data.claims
+    ]
     if as_json:
         echo_json({"article": data.article.slug, "claims": [asdict(s) for s in summaries]})
         return
@@ -36,6 +39,8 @@ def status_command(app: App, slug: str | None, as_json: bool) -> None:
         verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_verdict.items()))
         click.echo(f"  by level: {levels or 'none'}")
         click.echo(f"  reviewer verdicts: {verdicts or 'none'}")
+        machine = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_suggestion.items()))
+        click.echo(f"  machine suggestions (not verdicts): {machine or 'none'}")
         if s.retracted:
             click.echo(f"  RETRACTED studies: {s.retracted}")
         for reason in s.reasons:
