@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.store.models import Article, Claim, Query, RefreshRun, SearchRun, SearchRunPmid
+from evidence.store.upsert import chunks
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,10 @@ class ClaimChanges:
 
 
 def claim_changes(session: Session, claim_set_id: int) -> list[ClaimChanges]:
-    """For every active claim of the claim set, the changes between its last two refreshes."""
+    """For every active claim of the claim set, the changes between its last two refreshes.
+
+    A fixed number of queries, whatever the number of claims and studies.
+    """
     claims = list(
         session.scalars(
             select(Claim)
@@ -43,7 +48,23 @@ def claim_changes(session: Session, claim_set_id: int) -> list[ClaimChanges]:
         )
     )
     sets = _pmid_sets(session, claim_set_id)
-    return [_changes(session, claim, sets.get(claim.id, {})) for claim in claims]
+    runs = select(RefreshRun.id, RefreshRun.finished_at).where(
+        RefreshRun.claim_set_id == claim_set_id
+    )
+    finished = {run_id: ended for run_id, ended in session.execute(runs)}
+    stored_at = _updated_at(session, {p for by in sets.values() for s in by.values() for p in s})
+    return [_changes(claim, sets.get(claim.id, {}), finished, stored_at) for claim in claims]
+
+
+def _updated_at(session: Session, pmids: set[str]) -> dict[str, datetime]:
+    """When each record was last stored."""
+    found: dict[str, datetime] = {}
+    for batch in chunks(sorted(pmids)):
+        rows = session.execute(
+            select(Article.pmid, Article.updated_at).where(Article.pmid.in_(batch))
+        )
+        found.update({pmid: when for pmid, when in rows})
+    return found
 
 
 def _pmid_sets(session: Session, claim_set_id: int) -> dict[int, dict[int, set[str]]]:
@@ -63,7 +84,12 @@ def _pmid_sets(session: Session, claim_set_id: int) -> dict[int, dict[int, set[s
     return sets
 
 
-def _changes(session: Session, claim: Claim, by_refresh: dict[int, set[str]]) -> ClaimChanges:
+def _changes(
+    claim: Claim,
+    by_refresh: dict[int, set[str]],
+    finished: dict[int, datetime | None],
+    stored_at: dict[str, datetime],
+) -> ClaimChanges:
     refreshes = sorted(by_refresh)
     if not refreshes:
         return ClaimChanges(claim.key, None, None, (), (), ())
@@ -73,28 +99,16 @@ def _changes(session: Session, claim: Claim, by_refresh: dict[int, set[str]]) ->
         return ClaimChanges(claim.key, None, latest, tuple(_sorted(now)), (), ())
     previous = refreshes[-2]
     before = by_refresh[previous]
+    ended = finished.get(previous)
+    updated = {p for p in now & before if ended and p in stored_at and stored_at[p] > ended}
     return ClaimChanges(
         claim=claim.key,
         previous_refresh=previous,
         latest_refresh=latest,
         added=tuple(_sorted(now - before)),
         dropped=tuple(_sorted(before - now)),
-        updated=tuple(_sorted(_updated(session, now & before, previous, latest))),
+        updated=tuple(_sorted(updated)),
     )
-
-
-def _updated(session: Session, pmids: set[str], previous: int, latest: int) -> set[str]:
-    """Records kept by both refreshes but re-stored (changed) after the previous one ended."""
-    earlier = session.get(RefreshRun, previous)
-    later = session.get(RefreshRun, latest)
-    if not pmids or earlier is None or later is None or earlier.finished_at is None:
-        return set()
-    rows = session.scalars(
-        select(Article.pmid).where(
-            Article.pmid.in_(pmids), Article.updated_at > earlier.finished_at
-        )
-    )
-    return set(rows)
 
 
 def _sorted(pmids: set[str]) -> list[str]:

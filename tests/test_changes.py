@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 from click.testing import CliRunner
 
 from evidence.cli.main import cli
@@ -39,6 +40,13 @@ def test_second_refresh_reports_added_and_dropped_studies(
     assert change["previous_refresh"] == first["refresh_id"]
     assert change["added"] == IDS[3:] and change["dropped"] == IDS[1:3]
     assert change["updated"] == []
+
+    out = tmp_path / "report"
+    assert runner.invoke(cli, ["report", "--out", str(out)], env=env).exit_code == 0
+    page = lxml.html.fromstring((out / "index.html").read_text(encoding="utf-8"))
+    (row,) = page.xpath("//section[@id='changes']//table[@class='changes']/tbody/tr")
+    added, dropped = (cell.text_content().split() for cell in row.findall("td")[2:4])
+    assert added == IDS[3:] and dropped == IDS[1:3]
 
     text = runner.invoke(cli, ["refresh", str(claims)], env=env).stderr
     assert "only: since refresh" not in text  # third run: nothing changed, nothing said

@@ -17,6 +17,8 @@ from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 import evidence
+from evidence import grading
+from evidence.changes import ClaimChanges, claim_changes
 from evidence.errors import NothingStoredError, UnknownArticleError
 from evidence.pubmed.records import Author
 from evidence.store.models import (
@@ -187,6 +189,8 @@ class ReportData:
     tool_version: str
     last_refresh: RefreshInfo | None
     claims: tuple[ClaimReport, ...]
+    changes: tuple[ClaimChanges, ...] = ()  # per claim, since its previous refresh
+    rules_version: str = grading.RULES_VERSION
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -213,6 +217,7 @@ def load_report(
         generated_at=now or datetime.now(UTC),
         tool_version=evidence.__version__,
         last_refresh=_last_refresh(session, claim_set.id),
+        changes=tuple(claim_changes(session, claim_set.id)),
         claims=tuple(
             ClaimReport(c.key, c.statement, c.section, tuple(queries[c.id]), tuple(studies[c.id]))
             for c in claims
