@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 
@@ -116,6 +117,13 @@ def test_records_efetch_does_not_return_are_unresolved_and_exit_3(
     exported = json.loads(run(env, "export").stdout)
     claim = next(c for c in exported["claims"] if c["id"] == "anti-inflammatory")
     assert {s["pmid"] for s in claim["studies"]} == set(tiny_records)
+    run(env, "refresh", str(BUNDLED), "--claim", "anti-inflammatory")  # a second run
+    out = tmp_path / "report"
+    assert run(env, "report", "--out", str(out)).exit_code == 0
+    page = lxml.html.fromstring((out / "index.html").read_text(encoding="utf-8"))
+    rows = page.xpath("//section[@id='audit']//tbody/tr[contains(., 'anti-inflammatory')]")
+    assert len(rows) == 2  # every search run is in the audit appendix, not only the latest
+    assert all("99999999" in r.text_content() and "incomplete" in r.text_content() for r in rows)
 
 
 def test_a_failing_query_leaves_its_claim_untouched_and_the_rest_runs(

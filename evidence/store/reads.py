@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Subquery, select
 from sqlalchemy.orm import Session
 
 import evidence
@@ -86,6 +86,8 @@ class SearchRunInfo:
     errors: tuple[str, ...]
     unresolved: int
     pmid_set_sha256: str | None
+    unresolved_ids: tuple[str, ...] = ()
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class QueryInfo:
     label: str
     term: str
     latest_run: SearchRunInfo | None
+    runs: tuple[SearchRunInfo, ...] = ()  # every search run of the query, oldest first
 
 
 @dataclass(frozen=True)
@@ -281,32 +284,28 @@ def _queries_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, l
             .order_by(Query.claim_id, Query.position, Query.id)
         )
     )
-    latest = _latest_runs(session, [q.id for q in queries])
+    runs = _all_runs(session, [q.id for q in queries])
     by_claim: defaultdict[int, list[QueryInfo]] = defaultdict(list)
     for query in queries:
-        run = latest.get(query.id)
-        info = QueryInfo(query.label, query.term, _run_info(run) if run else None)
+        history = tuple(_run_info(r) for r in runs.get(query.id, ()))
+        info = QueryInfo(query.label, query.term, history[-1] if history else None, history)
         by_claim[query.claim_id].append(info)
     return by_claim
 
 
-def _latest_runs(session: Session, query_ids: list[int]) -> dict[int, SearchRun]:
-    """The most recent search run of each query, in one query (a window function)."""
+def _all_runs(session: Session, query_ids: list[int]) -> dict[int, list[SearchRun]]:
+    """Every search run of each query, oldest first, in one query."""
+    found: dict[int, list[SearchRun]] = defaultdict(list)
     if not query_ids:
-        return {}
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=SearchRun.query_id,
-            order_by=(SearchRun.started_at.desc(), SearchRun.id.desc()),
-        )
-        .label("rank")
-    )
-    ranked = select(SearchRun.id, rank).where(SearchRun.query_id.in_(query_ids)).subquery()
+        return found
     runs = session.scalars(
-        select(SearchRun).join(ranked, ranked.c.id == SearchRun.id).where(ranked.c.rank == 1)
+        select(SearchRun)
+        .where(SearchRun.query_id.in_(query_ids))
+        .order_by(SearchRun.started_at, SearchRun.id)
     )
-    return {run.query_id: run for run in runs}
+    for run in runs:
+        found[run.query_id].append(run)
+    return found
 
 
 def _run_info(run: SearchRun) -> SearchRunInfo:
@@ -324,6 +323,8 @@ def _run_info(run: SearchRun) -> SearchRunInfo:
         errors=tuple(str(e) for e in run.errors or ()),
         unresolved=len(run.unresolved or {}),
         pmid_set_sha256=run.pmid_set_sha256,
+        unresolved_ids=tuple(sorted(run.unresolved or {}, key=lambda p: (len(p), p))),
+        message=run.message,
     )
 
 
