@@ -27,7 +27,6 @@ ALLOWED_HREFS = (
     "#",
     "https://pubmed.ncbi.nlm.nih.gov/",
     "https://doi.org/",
-    "https://pmc.ncbi.nlm.nih.gov/",
 )
 
 

@@ -90,6 +90,12 @@ def test_a_study_retracted_after_its_verdict_is_flagged_for_rereview(env: dict[s
     assert pair["needs_rereview"] and "retracted" in pair["rereview_reason"]
     queue = json.loads(run(env, "review", "queue", "nmda-blockade", "--json").stdout)
     assert {i["pmid"]: i["rereview"] for i in queue}["30000002"] is True
+    out = Path(env["EVIDENCE_DATABASE_URL"].removeprefix("sqlite:///")).parent / "report"
+    assert run(env, "report", "--out", str(out)).exit_code == 0
+    page = (out / "index.html").read_text(encoding="utf-8")
+    row = page.split('data-pmid="30000002"')[1].split("</tr>")[0]
+    assert "CHANGED SINCE REVIEW" in row
+    assert "CHANGED SINCE REVIEW" not in page.split('data-pmid="30000001"')[1].split("</tr>")[0]
 
 
 @pytest.mark.parametrize(

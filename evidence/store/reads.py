@@ -119,12 +119,25 @@ class StudyInfo:
     provisional: bool = False  # graded from wording: the record is not indexed yet
     flags: tuple[str, ...] = ()
     verdicts: tuple[VerdictInfo, ...] = ()  # every reviewer verdict, oldest first
+    record_sha256: str | None = None  # of the stored record, to spot changes since review
     relevance: float | None = None  # machine annotations (evidence.stance)
     key_sentence: str | None = None
     key_section: str | None = None
     suggested_stance: str | None = None  # a machine suggestion, never a verdict
     stance_sentence: str | None = None
     stance_cues: tuple[str, ...] = ()
+
+    @property
+    def changed_since_review(self) -> bool:
+        """True when the record changed, or became retracted, after the latest verdict."""
+        if not self.verdicts:
+            return False
+        latest = self.verdicts[-1]
+        if "retracted" in self.flags and "retracted" not in latest.flags_at_review:
+            return True
+        return bool(latest.record_sha256 and self.record_sha256) and (
+            latest.record_sha256 != self.record_sha256
+        )
 
     @property
     def current_verdicts(self) -> dict[str, str]:
@@ -165,6 +178,8 @@ class VerdictInfo:
     verdict: str
     note: str | None
     created_at: datetime
+    record_sha256: str | None = None  # the record as it was when judged
+    flags_at_review: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -417,7 +432,14 @@ def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list
     )
     found: dict[tuple[int, str], list[VerdictInfo]] = defaultdict(list)
     for row in rows:
-        info = VerdictInfo(row.reviewer, row.verdict, row.note, as_utc(row.created_at))
+        info = VerdictInfo(
+            row.reviewer,
+            row.verdict,
+            row.note,
+            as_utc(row.created_at),
+            row.record_sha256,
+            tuple(row.flags_at_review or ()),
+        )
         found[(row.claim_id, row.pmid)].append(info)
     return found
 
@@ -438,6 +460,7 @@ def _study(article: Article, authors: list[str], kinds: list[str], noted: bool) 
         evidence_level=article.evidence_level,
         provisional=article.grade_provisional,
         flags=tuple(article.flags),
+        record_sha256=article.record_sha256,
     )
 
 
