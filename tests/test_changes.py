@@ -47,6 +47,9 @@ def test_second_refresh_reports_added_and_dropped_studies(
     (row,) = page.xpath("//section[@id='changes']//table[@class='changes']/tbody/tr")
     added, dropped = (cell.text_content().split() for cell in row.findall("td")[2:4])
     assert added == IDS[3:] and dropped == IDS[1:3]
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    changes = markdown.split("## What changed since the previous refresh")[1].split("## ")[0]
+    assert " ".join(IDS[3:]) in changes and " ".join(IDS[1:3]) in changes
 
     text = runner.invoke(cli, ["refresh", str(claims)], env=env).stderr
     assert "only: since refresh" not in text  # third run: nothing changed, nothing said

@@ -124,6 +124,8 @@ def test_records_efetch_does_not_return_are_unresolved_and_exit_3(
     rows = page.xpath("//section[@id='audit']//tbody/tr[contains(., 'anti-inflammatory')]")
     assert len(rows) == 2  # every search run is in the audit appendix, not only the latest
     assert all("99999999" in r.text_content() and "incomplete" in r.text_content() for r in rows)
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert markdown.count("Unresolved PMIDs: 99999999") == 2 and "**very low**" in markdown
 
 
 def test_a_failing_query_leaves_its_claim_untouched_and_the_rest_runs(

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from evidence.certainty import summarize
 from evidence.report.tables import format_time, short_authors
-from evidence.store.reads import ClaimReport, QueryInfo, ReportData, StudyInfo
+from evidence.store.reads import ClaimReport, QueryInfo, ReportData, SearchRunInfo, StudyInfo
 
 _BACKSLASHED = re.compile(r"([\\`*_\[\]|&~@#])")
 _SCHEME = re.compile(r"(?<=[A-Za-z]):(?=//)")
@@ -58,21 +59,51 @@ def _document(data: ReportData) -> Iterator[str]:
     yield from _header(data)
     yield from ("## Claims", "")
     yield from _table(
-        ("Claim", "Statement", "Studies", "Retracted"),
-        [
-            (
-                md_link(c.key, f"#{c.key}"),
-                md_text(c.statement),
-                str(len(c.studies)),
-                f"**{c.retracted_count}**" if c.retracted_count else "0",
-            )
-            for c in data.claims
-        ],
+        ("Claim", "Statement", "Studies", "Retracted", "Certainty", "By level", "By verdict"),
+        [_summary_cells(c) for c in data.claims],
     )
     for claim in data.claims:
         yield from _claim(claim)
+    yield from _changes(data)
     yield from _audit(data)
     yield f"_Generated {format_time(data.generated_at)} by evidence {md_text(data.tool_version)}._"
+
+
+def _summary_cells(claim: ClaimReport) -> tuple[str, ...]:
+    suggestions = {s.pmid: s.suggested_stance for s in claim.studies if s.suggested_stance}
+    summary = summarize(claim, suggestions)
+    levels = ", ".join(f"L{k}: {v}" for k, v in sorted(summary.by_level.items()))
+    verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.by_verdict.items()))
+    return (
+        md_link(claim.key, f"#{claim.key}"),
+        md_text(claim.statement),
+        str(len(claim.studies)),
+        f"**{claim.retracted_count}**" if claim.retracted_count else "0",
+        f"**{summary.certainty}**: " + md_text("; ".join(summary.reasons)),
+        md_text(levels),
+        md_text(verdicts),
+    )
+
+
+def _changes(data: ReportData) -> Iterator[str]:
+    yield from ("## What changed since the previous refresh", "")
+    rows: list[tuple[str, ...]] = [
+        (
+            md_text(c.claim),
+            f"{c.previous_refresh} -> {c.latest_refresh}"
+            if c.previous_refresh is not None
+            else f"first refresh ({c.latest_refresh})",
+            md_text(" ".join(c.added)),
+            md_text(" ".join(c.dropped)),
+            md_text(" ".join(c.updated)),
+        )
+        for c in data.changes
+        if c.changed
+    ]
+    if not rows:
+        yield from ("Nothing changed.", "")
+        return
+    yield from _table(("Claim", "Refreshes", "Added", "Dropped", "Updated"), rows)
 
 
 def _header(data: ReportData) -> Iterator[str]:
@@ -149,33 +180,59 @@ def _study_cells(study: StudyInfo) -> tuple[str, ...]:
         md_text(short_authors(study.authors)),
         md_text(study.journal),
         "" if study.year is None else str(study.year),
-        md_text(f"{study.level_label} ({', '.join(study.publication_types)})"),
-        md_text("; ".join(f"{v} ({r})" for r, v in study.current_verdicts.items()))
-        or "not reviewed",
+        _design_cell(study),
+        _verdict_cell(study),
         doi,
     )
 
 
+def _design_cell(study: StudyInfo) -> str:
+    cell = md_text(f"{study.level_label} ({', '.join(study.publication_types)})")
+    if study.flags:
+        cell += f" {md_text(', '.join(study.flags))}"
+    if study.changed_since_review:
+        cell += " **CHANGED SINCE REVIEW**"
+    return cell
+
+
+def _verdict_cell(study: StudyInfo) -> str:
+    """Reviewer verdicts, then the machine suggestion (marked) and the key sentence."""
+    verdicts = "; ".join(f"{v} ({r})" for r, v in study.current_verdicts.items())
+    cell = md_text(verdicts) or "not reviewed"
+    if study.suggested_stance:
+        cell += f" _Machine suggestion: {md_text(study.suggested_stance)}_"
+    if study.key_sentence:
+        cell += f" Key sentence: {md_text(study.key_sentence)}"
+    return cell
+
+
 def _audit(data: ReportData) -> Iterator[str]:
     yield from ("## Audit appendix", "")
-    yield "Each query's latest search as sent, PubMed's QueryTranslation, its Count, and the"
-    yield "SHA-256 of the PMID set retrieved (PMIDs sorted numerically, one per line)."
+    yield f"Evidence levels by grading rules {md_text(data.rules_version)}. Every search run of"
+    yield "every query, oldest first: term and parameters as sent (never the API key), PubMed's"
+    yield "QueryTranslation and Count, PMIDs retrieved and unresolved, and the SHA-256 of the"
+    yield "PMID set retrieved (PMIDs sorted numerically, one per line)."
     yield ""
     for claim in data.claims:
         for query in claim.queries:
-            run = query.latest_run
             yield f"### {md_text(claim.key)} / {md_text(query.label)}"
             yield ""
-            if run is None:
+            if not query.runs:
                 yield from ("Never run.", "")
-                continue
-            yield f"- Term sent: {md_code(run.term)}"
-            yield from (f"- {md_text(name)}: {md_code(value)}" for name, value in run.params)
-            yield f"- QueryTranslation: {md_code(run.query_translation) or 'none'}"
-            yield f"- Count: {'' if run.count is None else run.count}"
-            yield f"- Run: {format_time(run.started_at)} ({md_text(run.status)})"
-            yield f"- PMID set SHA-256: {md_code(run.pmid_set_sha256) or 'none'}"
-            yield ""
+            for run in query.runs:
+                yield from _run_lines(run)
+
+
+def _run_lines(run: SearchRunInfo) -> Iterator[str]:
+    yield f"- Run {format_time(run.started_at)} ({md_text(run.status)})"
+    yield f"  - Term sent: {md_code(run.term)}"
+    yield from (f"  - {md_text(name)}: {md_code(value)}" for name, value in run.params)
+    yield f"  - QueryTranslation: {md_code(run.query_translation) or 'none'}"
+    yield f"  - Count: {'' if run.count is None else run.count}; retrieved: {run.retrieved}"
+    if run.unresolved_ids:
+        yield f"  - Unresolved PMIDs: {md_text(' '.join(run.unresolved_ids))}"
+    yield f"  - PMID set SHA-256: {md_code(run.pmid_set_sha256) or 'none'}"
+    yield ""
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> Iterator[str]:
