@@ -169,8 +169,13 @@ def test_upgrade_from_0001_keeps_records_and_refresh_grades_them(database_url: s
         "abstract": "", "abstract_sections": [], "languages": [], "keywords": [],
         "record_sha256": "x", "raw_xml": RCT_XML, "first_stored_at": now, "updated_at": now,
     }  # fmt: skip
-    with engine.begin() as conn:
+    authors_0001 = table(
+        "article_authors", column("pmid"), column("position"), column("affiliations", JSON)
+    )
+    author = {"pmid": "555", "position": 0, "affiliations": []}
+    with engine.begin() as conn:  # a record with child rows, as every real database has
         conn.execute(insert(articles_0001).values(row))
+        conn.execute(insert(authors_0001).values(author))
     engine.dispose()
     db = Database(database_url)  # migrates 0001 -> head with a record in place
     with db.session() as s:
