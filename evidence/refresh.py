@@ -24,7 +24,7 @@ from evidence.pubmed.client import EutilsClient, SearchResult
 from evidence.pubmed.slicing import describe_shortfall
 from evidence.store import writes
 from evidence.store.db import Database
-from evidence.store.models import Claim, Query, RefreshRun, SearchRun
+from evidence.store.models import Query, RefreshRun, SearchRun
 
 log = logging.getLogger("evidence.refresh")
 
@@ -150,7 +150,7 @@ def _refresh_claim(
         log.warning("claim %s: a query failed; its study links were left as they were", spec.id)
         return
     with db.session() as session:
-        claim = _claim_row(session, summary.article, spec.id)
+        claim = writes.claim_by_key(session, summary.article, spec.id)
         writes.link_claim(session, claim, summary.refresh_id, found)
         session.flush()
         annotate_links(session, claim, [q.term for q in spec.queries])
@@ -260,10 +260,6 @@ def _record_failure(
                 message=summary.message,
             )
         )
-
-
-def _claim_row(session: Session, slug: str, key: str) -> Claim:
-    return writes.claim_by_key(session, slug, key)
 
 
 def _query_row(session: Session, refresh_id: int, claim_key: str, label: str) -> Query:
