@@ -21,27 +21,12 @@ from evidence import grading, stance
 from evidence.claims import ClaimsFile, load_claims
 from evidence.cli.main import cli
 from evidence.pubmed.parser import parse_articles
-
-BUNDLED = Path(__file__).resolve().parents[1] / "queries" / "ketamine-chronic-pain.toml"
+from tests.claims_files import BUNDLED, plan_searches
 
 
 def run(env: Mapping[str, str], *args: str) -> Result:
     """Invoke the CLI as a user would, with an isolated environment."""
     return CliRunner().invoke(cli, list(args), env=dict(env), catch_exceptions=False)
-
-
-def plan_searches(claims: ClaimsFile, pmids: Sequence[str], size: int) -> dict[str, list[str]]:
-    """Give each query an overlapping slice of ``pmids`` (deterministic)."""
-    searches: dict[str, list[str]] = {}
-    ordered = sorted(pmids, key=int)
-    step = max(1, size // 2)
-    index = 0
-    for claim in claims.claims:
-        for query in claim.queries:
-            start = (index * step) % max(1, len(ordered) - size)
-            searches[query.full_term] = ordered[start : start + size]
-            index += 1
-    return searches
 
 
 def expected_links(

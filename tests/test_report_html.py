@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import lxml.html
 import pytest
 
-from evidence.report.charts import evidence_chart, years_chart
+from evidence.report.charts import VERDICT_COLOURS, category_colour, evidence_chart, years_chart
 from evidence.report.html import render_html
 from evidence.report.sanitize import inline_markup
 from evidence.store.reads import (
@@ -180,3 +180,28 @@ def test_charts_are_deterministic_and_self_contained() -> None:
         assert "<metadata" not in svg and "<style" not in svg and len(svg) < 20_000
     assert ">supports<" in first and ">disputed<" in first and ">L1<" in first
     assert ">2020<" in years_chart(claim, "b-")
+
+
+def test_evidence_chart_colours_unreviewed_studies_by_their_machine_suggestion() -> None:
+    reviewed = study("301", 2, 2020, verdicts=(verdict("ann", "supports"),))
+    suggested = study("302", 2, 2021, suggested_stance="contradicts")
+    also_suggested = study("303", 4, 2021, suggested_stance="contradicts")
+    bare = study("304", 4, 2022)
+    overruled = study(
+        "305", 4, 2022, suggested_stance="supports", verdicts=(verdict("bob", "not-relevant"),)
+    )
+    claim = ClaimReport("c", "s", None, (), (reviewed, suggested, also_suggested, bare, overruled))
+    svg = lxml.html.fromstring(evidence_chart(claim, "c-"))
+    legend = [t.text_content().strip() for t in svg.xpath("//text")]
+    assert [t for t in legend if not t.startswith("L") and not t.isdigit() and t != "studies"] == [
+        "supports",
+        "not-relevant",
+        "contradicts (machine)",
+        "not reviewed",
+    ]  # reviewer verdicts, then suggestions, then the rest; a verdict overrules a suggestion
+    fills = "".join(svg.xpath("//@style"))
+    pale_red = category_colour("contradicts (machine)")
+    assert pale_red not in VERDICT_COLOURS.values() and pale_red.startswith("#")
+    for colour in (VERDICT_COLOURS["supports"], VERDICT_COLOURS["not-relevant"], pale_red):
+        assert f"fill: {colour}" in fills, colour
+    assert f"fill: {VERDICT_COLOURS['contradicts']}" not in fills  # no reviewer said so

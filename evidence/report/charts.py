@@ -29,11 +29,13 @@ VERDICT_COLOURS = {
     "contradicts": "#b42318",
     "mixed": "#9a6700",
     "inconclusive": "#bf8700",
-    "irrelevant": "#8c959f",
+    "not-relevant": "#8c959f",
     "disputed": "#8250df",
     "not reviewed": "#d1d9e0",
 }
 OTHER_COLOUR = "#57606a"
+SUGGESTED = " (machine)"  # legend suffix of studies coloured by the machine suggestion
+_TINT = 0.55  # how far a suggestion's colour is blended towards white
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 _STYLE = re.compile(r"<style\b.*?</style>\s*", re.DOTALL)  # a page-wide rule: in the page CSS
@@ -50,15 +52,40 @@ def level_key(study: StudyInfo) -> str:
     return f"L{study.evidence_level}" if study.evidence_level is not None else "ungraded"
 
 
+def chart_category(study: StudyInfo) -> str:
+    """What colours a study's bar segment: the reviewers' consensus verdict; for a study no
+    reviewer has judged, its machine suggestion (``"supports (machine)"``); else
+    ``"not reviewed"``."""
+    verdict = consensus_verdict(study)
+    if verdict is not None:
+        return verdict
+    if study.suggested_stance:
+        return study.suggested_stance + SUGGESTED
+    return "not reviewed"
+
+
+def category_colour(category: str) -> str:
+    """A verdict's colour; the same colour tinted towards white for a machine suggestion."""
+    if not category.endswith(SUGGESTED):
+        return VERDICT_COLOURS.get(category, OTHER_COLOUR)
+    base = VERDICT_COLOURS.get(category.removesuffix(SUGGESTED), OTHER_COLOUR)
+    channels = (int(base[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(c + (255 - c) * _TINT):02x}" for c in channels)
+
+
 def evidence_chart(claim: ClaimReport, prefix: str = "") -> str:
-    """Horizontal bars: studies per evidence level, stacked by reviewer consensus verdict."""
+    """Horizontal bars: studies per evidence level, stacked by :func:`chart_category`.
+
+    Reviewer verdicts come first in the legend, then machine suggestions (lighter)."""
     counts: Counter[tuple[str, str]] = Counter(
-        (level_key(s), consensus_verdict(s) or "not reviewed") for s in claim.studies
+        (level_key(s), chart_category(s)) for s in claim.studies
     )
     levels = sorted({lv for lv, _ in counts}, key=_level_order)
-    verdicts = [v for v in VERDICT_COLOURS if any(v == vd for _, vd in counts)]
-    verdicts += sorted({vd for _, vd in counts} - set(verdicts))
-    return _svg(lambda: _evidence_figure(counts, levels, verdicts), prefix)
+    present = {category for _, category in counts}
+    known = [v for v in VERDICT_COLOURS if v != "not reviewed"]
+    order = known + [v + SUGGESTED for v in known] + ["not reviewed"]
+    categories = [c for c in order if c in present] + sorted(present - set(order))
+    return _svg(lambda: _evidence_figure(counts, levels, categories), prefix)
 
 
 def years_chart(claim: ClaimReport, prefix: str = "") -> str:
@@ -72,26 +99,36 @@ def _level_order(level: str) -> tuple[int, str]:
 
 
 def _evidence_figure(
-    counts: Counter[tuple[str, str]], levels: list[str], verdicts: list[str]
+    counts: Counter[tuple[str, str]], levels: list[str], categories: list[str]
 ) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    fig = Figure(figsize=(4.2, 0.5 + 0.28 * max(len(levels), 1)))
+    height = max(0.5 + 0.28 * max(len(levels), 1), 0.4 + 0.15 * len(categories))  # room for legend
+    fig = Figure(figsize=(4.2, height))
     ax = fig.add_subplot()
     rows = list(range(len(levels)))
     left = [0] * len(levels)
-    for verdict in verdicts:
-        widths = [counts[(level, verdict)] for level in levels]
-        colour = VERDICT_COLOURS.get(verdict, OTHER_COLOUR)
-        ax.barh(rows, widths, left=left, color=colour, label=verdict, height=0.6, clip_on=False)
+    for category in categories:
+        widths = [counts[(level, category)] for level in levels]
+        ax.barh(
+            rows,
+            widths,
+            left=left,
+            color=category_colour(category),
+            edgecolor=VERDICT_COLOURS.get(category.removesuffix(SUGGESTED), OTHER_COLOUR),
+            linewidth=0.6 if category.endswith(SUGGESTED) else 0,
+            label=category,
+            height=0.6,
+            clip_on=False,
+        )
         left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.set_yticks(rows, levels)
     ax.invert_yaxis()
     ax.set_xlabel("studies")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _plain_axes(ax)
-    if verdicts:
+    if categories:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7)
     fig.tight_layout()
     return fig
