@@ -159,16 +159,7 @@ def review_queue(
 
 
 def _claim(session: Session, slug: str | None, key: str) -> Claim:
-    claim_set = resolve_claim_set(session, slug)
-    claim = session.scalar(
-        select(Claim).where(Claim.claim_set_id == claim_set.id, Claim.key == key)
-    )
-    if claim is None:
-        known = session.scalars(
-            select(Claim.key).where(Claim.claim_set_id == claim_set.id).order_by(Claim.position)
-        )
-        raise UnknownClaimError(f"unknown claim {key!r} (known: {', '.join(known)})")
-    return claim
+    return writes.claim_by_key(session, resolve_claim_set(session, slug).slug, key)
 
 
 def _linked_article(session: Session, claim: Claim, pmid: str) -> Article:

@@ -101,7 +101,11 @@ def test_a_study_retracted_after_its_verdict_is_flagged_for_rereview(env: dict[s
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("no-such-claim", "30000001", "--verdict", "supports"), "unknown claim 'no-such-claim'"),
+        (
+            ("no-such-claim", "30000001", "--verdict", "supports"),
+            "unknown claim 'no-such-claim' for article 'ketamine-infusion-chronic-pain' "
+            "(known: nmda-blockade, neuroplasticity",
+        ),
         (("nmda-blockade", "123", "--verdict", "supports"), "PMID 123 is not linked"),
         (("neuroplasticity", "30000001", "--verdict", "supports"), "not linked to claim"),
     ],

@@ -267,14 +267,19 @@ def link_claim(session: Session, claim: Claim, refresh_id: int, pmids: Iterable[
 
 
 def claim_by_key(session: Session, slug: str, key: str) -> Claim:
-    """The claim ``key`` of the claim set ``slug``."""
+    """The claim ``key`` of the claim set ``slug``; the error lists the claims it has."""
     claim = session.scalar(
         select(Claim).join(ClaimSet).where(ClaimSet.slug == slug, Claim.key == key)
     )
     if claim is None:
         from evidence.errors import UnknownClaimError
 
-        raise UnknownClaimError(f"unknown claim {key!r} for article {slug!r}")
+        known = session.scalars(
+            select(Claim.key).join(ClaimSet).where(ClaimSet.slug == slug).order_by(Claim.position)
+        )
+        raise UnknownClaimError(
+            f"unknown claim {key!r} for article {slug!r} (known: {', '.join(known)})"
+        )
     return claim
 
 
