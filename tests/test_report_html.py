@@ -70,7 +70,7 @@ def hostile_report() -> ReportData:
         verdicts=(verdict("ann", "supports"), verdict("bob", "contradicts", MATHML)),
     )
     mathml = study("203", 4, 2019, title=f"Cohort {MATHML}", doi=f"10.1/{IMG}", retracted=True)
-    case = study("204", None, None, title="Letter", verdicts=(verdict("ann", "irrelevant"),))
+    case = study("204", None, None, title="Letter", verdicts=(verdict("ann", "not-relevant"),))
     claims = (
         ClaimReport("nmda", f"Ketamine blocks NMDA {SCRIPT}", "Intro", (), (trial, review, mathml)),
         ClaimReport("mood", "Ketamine lifts mood", None, (), (case, study("205", 2, 2021))),

@@ -66,11 +66,17 @@ def chart_category(study: StudyInfo) -> str:
 
 def category_colour(category: str) -> str:
     """A verdict's colour; the same colour tinted towards white for a machine suggestion."""
+    base = _base_colour(category)
     if not category.endswith(SUGGESTED):
-        return VERDICT_COLOURS.get(category, OTHER_COLOUR)
-    base = VERDICT_COLOURS.get(category.removesuffix(SUGGESTED), OTHER_COLOUR)
-    channels = (int(base[i : i + 2], 16) for i in (1, 3, 5))
-    return "#" + "".join(f"{round(c + (255 - c) * _TINT):02x}" for c in channels)
+        return base
+    from matplotlib.colors import to_hex, to_rgb
+
+    red, green, blue = (c + (1 - c) * _TINT for c in to_rgb(base))
+    return to_hex((red, green, blue))
+
+
+def _base_colour(category: str) -> str:
+    return VERDICT_COLOURS.get(category.removesuffix(SUGGESTED), OTHER_COLOUR)
 
 
 def evidence_chart(claim: ClaimReport, prefix: str = "") -> str:
@@ -116,7 +122,7 @@ def _evidence_figure(
             widths,
             left=left,
             color=category_colour(category),
-            edgecolor=VERDICT_COLOURS.get(category.removesuffix(SUGGESTED), OTHER_COLOUR),
+            edgecolor=_base_colour(category),
             linewidth=0.6 if category.endswith(SUGGESTED) else 0,
             label=category,
             height=0.6,
