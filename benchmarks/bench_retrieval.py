@@ -44,10 +44,10 @@ from Bio import Entrez  # noqa: E402
 from lxml import etree  # noqa: E402
 
 from evidence import __version__  # noqa: E402
-from evidence.errors import PubMedError  # noqa: E402
-from evidence.pubmed.client import ESEARCH_CAP, EutilsClient  # noqa: E402
-from evidence.pubmed.slicing import collect, plan_slices, uid_range_term  # noqa: E402
+from evidence.domain.errors import PubMedError  # noqa: E402
 from evidence.settings import NCBI_EUTILS_URL, EutilsSettings, default_rate_file  # noqa: E402
+from evidence.sources.eutils.client import ESEARCH_CAP, EutilsClient  # noqa: E402
+from evidence.sources.eutils.slicing import collect, plan_slices, uid_range_term  # noqa: E402
 from tests.eutils_server import EutilsServer, Fault, LoggedRequest, synthetic_records  # noqa: E402
 
 ALLOWED_RATE = 3.0  # requests/s without an API key

@@ -24,7 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from evidence.pubmed.records import AbstractSection, Article
+from evidence.domain.records import AbstractSection, Article
 from evidence.stance import DEFAULT_PARAMS, METHOD, VERSION, StanceParams
 from evidence.stance.suggest import Evidence, decide, read_evidence
 

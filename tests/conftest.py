@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from evidence.pubmed.client import EutilsClient
 from evidence.settings import EutilsSettings, Secret
+from evidence.sources.eutils.client import EutilsClient
 from tests.db_support import database_url, postgres_url  # noqa: F401  (store fixtures)
 from tests.eutils_server import EutilsServer, Searches, load_records
 

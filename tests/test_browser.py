@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from evidence.claims import load_claims
 from evidence.cli.main import cli
+from evidence.domain.claims import load_claims
 from evidence.report.charts import VERDICT_COLOURS, category_colour
 from evidence.report.pdf import INSTALL_HINT
 from evidence.report.writer import write_report

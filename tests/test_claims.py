@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from evidence.claims import load_claims
-from evidence.errors import ClaimsFileError
+from evidence.domain.claims import load_claims
+from evidence.domain.errors import ClaimsFileError
 
 BUNDLED = Path(__file__).resolve().parents[1] / "queries" / "ketamine-chronic-pain.toml"
 

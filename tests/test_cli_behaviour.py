@@ -15,8 +15,8 @@ import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 
-from evidence.claims import load_claims
 from evidence.cli.main import cli
+from evidence.domain.claims import load_claims
 from tests.eutils_server import Fault
 
 ROOT = Path(__file__).resolve().parents[1]

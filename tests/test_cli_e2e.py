@@ -18,9 +18,9 @@ from click.testing import CliRunner, Result
 from lxml import etree
 
 from evidence import grading, stance
-from evidence.claims import ClaimsFile, load_claims
 from evidence.cli.main import cli
-from evidence.pubmed.parser import parse_articles
+from evidence.domain.claims import ClaimsFile, load_claims
+from evidence.sources.pubmed_xml.parser import parse_articles
 from tests.claims_files import BUNDLED, plan_searches
 
 

@@ -13,12 +13,12 @@ import pytest
 import requests
 from lxml import etree
 
-from evidence.errors import PermanentPubMedError, PubMedError, TransientPubMedError
-from evidence.pubmed.client import EutilsClient
-from evidence.pubmed.esearch import parse_esearch
-from evidence.pubmed.pacing import RateLimiter, backoff_delay, parse_retry_after
-from evidence.pubmed.responses import BadBody, read_esearch
+from evidence.domain.errors import PermanentPubMedError, PubMedError, TransientPubMedError
 from evidence.settings import EutilsSettings
+from evidence.sources.eutils.client import EutilsClient
+from evidence.sources.eutils.esearch import parse_esearch
+from evidence.sources.eutils.pacing import RateLimiter, backoff_delay, parse_retry_after
+from evidence.sources.eutils.responses import BadBody, read_esearch
 from tests.conftest import FakeTime
 from tests.eutils_server import EutilsServer, Fault, synthetic_record
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 from lxml import etree
 
-from evidence.pubmed.esearch import parse_esearch
+from evidence.sources.eutils.esearch import parse_esearch
 from tests.conftest import TINY_PUBMED_SET
 from tests.eutils_server import EFETCH_HEADER, EutilsServer, Fault, load_records
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from evidence.cli.main import cli
 from evidence.cli.report import VERDICT_CHOICES
-from evidence.errors import UnknownClaimError
+from evidence.domain.errors import UnknownClaimError
 from evidence.report.exports import VERDICT_FILTERS, filter_report
 from evidence.store.db import Database
 from evidence.store.models import (

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from evidence.fetch import fetch_and_store
+from evidence.services.fetch import fetch_and_store
 from evidence.store.db import Database
 from evidence.store.models import Article
 from tests.eutils_server import EFETCH_FOOTER, EFETCH_HEADER, Fault, synthetic_record
@@ -65,7 +65,7 @@ def test_a_batch_that_fails_to_parse_writes_nothing(
 ) -> None:
     import pytest
 
-    from evidence.errors import EvidenceError
+    from evidence.domain.errors import EvidenceError
 
     records = {p: synthetic_record(p) for p in IDS}
     broken = efetch_body(records, IDS).replace(b"<PMID", b"<PMID><Broken", 1)

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from evidence.grading import DESIGNS, LEVELS, RULES, RULES_VERSION, Flag, Rule, flags, grade
-from evidence.grading.levels import deciding_rule
-from evidence.pubmed.records import (
+from evidence.domain.records import (
     AbstractSection,
     Article,
     CommentCorrection,
     MeshHeading,
     PublicationType,
 )
+from evidence.grading import DESIGNS, LEVELS, RULES, RULES_VERSION, Flag, Rule, flags, grade
+from evidence.grading.levels import deciding_rule
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "grading.md"
 

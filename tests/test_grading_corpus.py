@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from evidence.domain.records import Article
 from evidence.grading import DESIGNS, RULES_VERSION, Flag, Grade, flags, grade
 from evidence.grading.terms import NEUTRAL_PUBLICATION_TYPES, fold
-from evidence.pubmed.parser import parse_articles
-from evidence.pubmed.records import Article
+from evidence.sources.pubmed_xml.parser import parse_articles
 
 pytestmark = pytest.mark.shared
 

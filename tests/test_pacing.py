@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from evidence.pubmed.client import EutilsClient
-from evidence.pubmed.pacing import (
+from evidence.settings import Settings
+from evidence.sources.eutils.client import EutilsClient
+from evidence.sources.eutils.pacing import (
     FUTURE_TOLERANCE,
     PACING_MARGIN,
     RateLimiter,
     SharedRateLimiter,
 )
-from evidence.settings import Settings
 from tests.conftest import FakeTime
 from tests.eutils_server import EutilsServer, synthetic_records
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from evidence.errors import ParseError
-from evidence.pubmed.parser import parse, parse_articles
-from evidence.pubmed.records import (
+from evidence.domain.errors import ParseError
+from evidence.domain.records import (
     AbstractSection,
     Article,
     Author,
@@ -26,6 +25,7 @@ from evidence.pubmed.records import (
     MeshHeading,
     PublicationType,
 )
+from evidence.sources.pubmed_xml.parser import parse, parse_articles
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "pubmed"
@@ -330,7 +330,7 @@ def test_records_are_yielded_while_the_stream_is_still_being_read() -> None:
 MEMORY_PROBE = """
 import re, sys
 from pathlib import Path
-from evidence.pubmed.parser import parse
+from evidence.sources.pubmed_xml.parser import parse
 
 def peak_kib():
     return int(re.search(r"VmHWM:\\s*(\\d+) kB", Path("/proc/self/status").read_text())[1])

@@ -33,8 +33,8 @@ from typing import Any
 
 import pytest
 
-from evidence.pubmed.parser import parse
-from evidence.pubmed.records import Article, DeletedCitation
+from evidence.domain.records import Article, DeletedCitation
+from evidence.sources.pubmed_xml.parser import parse
 
 pytestmark = pytest.mark.shared
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from evidence.errors import EvidenceError, NothingStoredError, UnknownArticleError
+from evidence.domain.errors import EvidenceError, NothingStoredError, UnknownArticleError
 from evidence.report.html import render_html
 from evidence.report.markdown import md_text, render_markdown
 from evidence.report.tables import CSV_COLUMNS, guard_cell

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import update
 
-from evidence.claims import load_claims
 from evidence.cli.main import cli
+from evidence.domain.claims import load_claims
 from evidence.stance import STANCES
 from evidence.store.db import Database
 from evidence.store.models import Article

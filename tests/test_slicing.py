@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence.cli.main import cli
-from evidence.errors import PermanentPubMedError
-from evidence.pubmed.client import EutilsClient
-from evidence.pubmed.slicing import (
+from evidence.domain.errors import PermanentPubMedError
+from evidence.sources.eutils.client import EutilsClient
+from evidence.sources.eutils.slicing import (
     MAX_DEPTH,
     PMID_MAX,
     PMID_MIN,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from evidence.errors import TransientPubMedError
+from evidence.domain.errors import TransientPubMedError
 
 BODY = (
     b'<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><Count>1</Count><RetMax>1</RetMax>'

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from evidence.pubmed.records import AbstractSection, Article, MeshHeading
+from evidence.domain.records import AbstractSection, Article, MeshHeading
 from evidence.stance import (
     METHOD,
     StanceParams,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from evidence.claims import load_claims
-from evidence.pubmed.records import (
+from evidence.domain.claims import load_claims
+from evidence.domain.records import (
     AbstractSection,
     Article,
     Author,

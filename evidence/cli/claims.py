@@ -22,7 +22,7 @@ def check_command(claims_file: Path | None, as_json: bool) -> None:
 
     Prints every problem as FILE:LINE: message and exits 2 when there is one.
     """
-    from evidence.claims import load_claims
+    from evidence.domain.claims import load_claims
 
     claims = load_claims(resolve_claims_file(claims_file))
     if as_json:

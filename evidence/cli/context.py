@@ -12,7 +12,7 @@ import click
 from evidence.settings import Settings, redact
 
 if TYPE_CHECKING:
-    from evidence.pubmed.client import EutilsClient
+    from evidence.sources.eutils.client import EutilsClient
     from evidence.store.db import Database
 
 
@@ -41,7 +41,7 @@ class App:
     def client(self) -> EutilsClient:
         """The E-utilities client, created on first use."""
         if self._client is None:
-            from evidence.pubmed.client import EutilsClient
+            from evidence.sources.eutils.client import EutilsClient
 
             self._client = EutilsClient(self.settings.eutils)
         return self._client

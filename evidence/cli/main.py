@@ -11,7 +11,7 @@ from evidence.cli.refresh import refresh_command
 from evidence.cli.report import export_command, report_command
 from evidence.cli.review import review_group
 from evidence.cli.status import status_command
-from evidence.errors import EvidenceError
+from evidence.domain.errors import EvidenceError
 from evidence.settings import Settings, redact
 
 

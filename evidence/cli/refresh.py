@@ -11,10 +11,10 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import claims_file_argument, echo_json, json_option, resolve_claims_file
-from evidence.errors import IncompleteRunError
+from evidence.domain.errors import IncompleteRunError
 
 if TYPE_CHECKING:
-    from evidence.refresh import QuerySummary, RefreshSummary
+    from evidence.services.refresh import QuerySummary, RefreshSummary
 
 
 @click.command("refresh")
@@ -36,8 +36,8 @@ def refresh_command(
     CLAIMS_FILE defaults to queries/ketamine-chronic-pain.toml. Exits 3 when the
     run finished but some records or queries could not be retrieved.
     """
-    from evidence.claims import load_claims
-    from evidence.refresh import refresh
+    from evidence.domain.claims import load_claims
+    from evidence.services.refresh import refresh
 
     claims = load_claims(resolve_claims_file(claims_file))
     for claim_id in claim_ids:

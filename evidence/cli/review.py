@@ -27,7 +27,7 @@ def queue_command(app: App, claim: str | None, slug: str | None, as_json: bool) 
 
     CLAIM limits the queue to one claim id.
     """
-    from evidence.review import review_queue
+    from evidence.services.review import review_queue
 
     with app.database().session() as session:
         items = review_queue(session, claim, slug=slug)
@@ -63,7 +63,7 @@ def set_command(
     slug: str | None,
 ) -> None:
     """Record a verdict on study PMID for CLAIM (a new row: history is kept)."""
-    from evidence.review import record_verdict
+    from evidence.services.review import record_verdict
 
     with app.database().session() as session:
         row = record_verdict(
@@ -88,7 +88,7 @@ def set_command(
 @pass_app
 def show_command(app: App, claim: str, pmid: str | None, slug: str | None, as_json: bool) -> None:
     """The verdict history of CLAIM (or of one PMID), disagreements and re-review flags."""
-    from evidence.review import pair_status
+    from evidence.services.review import pair_status
 
     with app.database().session() as session:
         pairs = pair_status(session, claim, pmid, slug=slug)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from evidence.domain.records import Article
 from evidence.grading.terms import Terms, fold
-from evidence.pubmed.records import Article
 
 
 class Flag(StrEnum):

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evidence.domain.records import Article
 from evidence.grading.designs import DESIGNS, Grade, make_grade
 from evidence.grading.terms import NEUTRAL_PUBLICATION_TYPES, Terms, fold_name
 from evidence.grading.wording import provisional_grade
-from evidence.pubmed.records import Article
 
 
 def _present(names: tuple[str, ...], have: frozenset[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from evidence.pubmed.records import Article
+from evidence.domain.records import Article
 
 NEUTRAL_PUBLICATION_TYPES = frozenset(
     {

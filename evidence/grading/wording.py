@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from evidence.domain.records import AbstractSection, Article
 from evidence.grading.designs import DESIGNS, Grade, make_grade
-from evidence.pubmed.records import AbstractSection, Article
 
 _MAX_QUOTE = 80
 _SEP = r"[\s,-]{1,3}"

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from evidence.errors import ChromiumMissingError, ReportWriteError
+from evidence.domain.errors import ChromiumMissingError, ReportWriteError
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 TIMEOUT_SECONDS = 120.0

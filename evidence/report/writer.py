@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from evidence.errors import ReportWriteError
+from evidence.domain.errors import ReportWriteError
 from evidence.report.html import render_html
 from evidence.report.markdown import render_markdown
 from evidence.report.tables import json_document, write_csv

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from evidence.pubmed.records import Article
+from evidence.domain.records import Article
 from evidence.stance.text import content_terms, split_sentences
 
 CONCLUSION_BONUS = 1.0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from evidence.pubmed.records import Article
+from evidence.domain.records import Article
 from evidence.stance.text import content_terms, query_terms, unique
 
 ABSTRACT_WEIGHT = 0.7

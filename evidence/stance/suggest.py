@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from evidence.pubmed.records import Article
+from evidence.domain.records import Article
 from evidence.stance.key_sentence import conclusion_text, key_sentence
 from evidence.stance.relevance import relevance
 from evidence.stance.text import split_sentences

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence.errors import StoreError
+from evidence.domain.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

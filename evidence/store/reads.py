@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 import evidence
 from evidence import grading
-from evidence.changes import ClaimChanges, claim_changes
-from evidence.errors import NothingStoredError, UnknownArticleError
-from evidence.pubmed.records import Author
+from evidence.domain.errors import NothingStoredError, UnknownArticleError
+from evidence.domain.records import Author
+from evidence.services.changes import ClaimChanges, claim_changes
 from evidence.store.models import (
     Article,
     ArticleAuthor,

@@ -12,8 +12,8 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from evidence import grading
-from evidence.claims import ClaimsFile
-from evidence.pubmed import records
+from evidence.domain import records
+from evidence.domain.claims import ClaimsFile
 from evidence.store.models import (
     Article,
     ArticleAuthor,
@@ -134,7 +134,7 @@ def grade_columns(article: records.Article) -> dict[str, Any]:
 
 def regrade_stale(session: Session) -> int:
     """Grade again, from their raw XML, the records graded by other rules (or never)."""
-    from evidence.pubmed.parser import parse_articles
+    from evidence.sources.pubmed_xml.parser import parse_articles
 
     stale = select(Article.pmid, Article.raw_xml).where(
         (Article.rules_version != grading.RULES_VERSION) | (Article.rules_version.is_(None))
@@ -272,7 +272,7 @@ def claim_by_key(session: Session, slug: str, key: str) -> Claim:
         select(Claim).join(ClaimSet).where(ClaimSet.slug == slug, Claim.key == key)
     )
     if claim is None:
-        from evidence.errors import UnknownClaimError
+        from evidence.domain.errors import UnknownClaimError
 
         known = session.scalars(
             select(Claim.key).join(ClaimSet).where(ClaimSet.slug == slug).order_by(Claim.position)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from evidence.errors import ConfigError, ReportWriteError
+from evidence.domain.errors import ConfigError, ReportWriteError
 from evidence.report.exports.references import to_bibtex, to_csl_json, to_ris
 from evidence.report.exports.select import (
     NOT_REVIEWED,

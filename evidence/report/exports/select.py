@@ -9,8 +9,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
 from evidence.certainty import consensus_verdict
-from evidence.errors import UnknownClaimError
-from evidence.review import VERDICTS
+from evidence.domain.errors import UnknownClaimError
+from evidence.services.review import VERDICTS
 from evidence.store.reads import ClaimReport, ReportData, StudyInfo
 
 NOT_REVIEWED = "not-reviewed"

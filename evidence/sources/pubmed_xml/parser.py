@@ -15,7 +15,7 @@ and clears each record once built, so memory stays flat on large files.
 Safety: entities are never resolved, no DTD is loaded, network access is off and
 lxml's default depth/size limits stay on. A document whose DOCTYPE declares entities
 (billion laughs, ``SYSTEM "file:///etc/passwd"``, remote parameter entities) is refused
-with :class:`~evidence.errors.ParseError`; so are malformed or truncated XML, excessive
+with :class:`~evidence.domain.errors.ParseError`; so are malformed or truncated XML, excessive
 nesting and documents that are not a ``PubmedArticleSet``. Records before the fault may
 already have been yielded: treat a ``ParseError`` as a failed batch.
 
@@ -32,8 +32,9 @@ from typing import BinaryIO, Protocol, cast
 
 from lxml import etree
 
-from evidence.errors import ParseError
-from evidence.pubmed.fields import (
+from evidence.domain.errors import ParseError
+from evidence.domain.records import Article, DeletedCitation
+from evidence.sources.pubmed_xml.fields import (
     abstract_sections,
     abstract_text,
     article_id,
@@ -45,8 +46,7 @@ from evidence.pubmed.fields import (
     publication_types,
     with_legacy_affiliation,
 )
-from evidence.pubmed.records import Article, DeletedCitation
-from evidence.pubmed.xmltext import (
+from evidence.sources.pubmed_xml.xmltext import (
     child_text,
     children_text,
     first_year,

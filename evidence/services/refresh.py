@@ -15,18 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import __version__, grading
-from evidence.annotate import annotate_links
-from evidence.changes import ClaimChanges, claim_changes
-from evidence.claims import ClaimsFile, ClaimSpec, QuerySpec
-from evidence.errors import ParseError, PubMedError, UnknownClaimError
-from evidence.fetch import FetchOutcome, fetch_and_store
-from evidence.pubmed.client import EutilsClient, SearchResult
-from evidence.pubmed.slicing import describe_shortfall
+from evidence.domain.claims import ClaimsFile, ClaimSpec, QuerySpec
+from evidence.domain.errors import ParseError, PubMedError, UnknownClaimError
+from evidence.services.annotate import annotate_links
+from evidence.services.changes import ClaimChanges, claim_changes
+from evidence.services.fetch import FetchOutcome, fetch_and_store
+from evidence.sources.eutils.client import EutilsClient, SearchResult
+from evidence.sources.eutils.slicing import describe_shortfall
 from evidence.store import writes
 from evidence.store.db import Database
 from evidence.store.models import Query, RefreshRun, SearchRun
 
-log = logging.getLogger("evidence.refresh")
+log = logging.getLogger("evidence.services.refresh")
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from evidence.errors import ParseError
+from evidence.domain.errors import ParseError
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Turn PubMed XML elements into the parts of a record: abstract, authors, ids, MeSH...
 
 Each function takes the element(s) NCBI puts the data in and returns typed values
-from :mod:`evidence.pubmed.records`; none of them reads anything else.
+from :mod:`evidence.domain.records`; none of them reads anything else.
 """
 
 from __future__ import annotations
@@ -12,14 +12,19 @@ from dataclasses import replace
 
 from lxml import etree
 
-from evidence.pubmed.records import (
+from evidence.domain.records import (
     AbstractSection,
     Author,
     CommentCorrection,
     MeshHeading,
     PublicationType,
 )
-from evidence.pubmed.xmltext import child_text, children_text, flat_text, normalise_space
+from evidence.sources.pubmed_xml.xmltext import (
+    child_text,
+    children_text,
+    flat_text,
+    normalise_space,
+)
 
 _DOI = re.compile(r"10\.[0-9]+/\S.*")
 _ORCID = re.compile(r"([0-9]{4})-?([0-9]{4})-?([0-9]{4})-?([0-9]{3}[0-9Xx])")

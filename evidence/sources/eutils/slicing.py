@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from evidence.errors import PermanentPubMedError
+from evidence.domain.errors import PermanentPubMedError
 
 log = logging.getLogger("evidence.pubmed")
 

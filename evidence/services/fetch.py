@@ -9,13 +9,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from evidence.pubmed.client import EutilsClient
-from evidence.pubmed.parser import parse
-from evidence.pubmed.records import Article, DeletedCitation
+from evidence.domain.records import Article, DeletedCitation
+from evidence.sources.eutils.client import EutilsClient
+from evidence.sources.pubmed_xml.parser import parse
 from evidence.store import writes
 from evidence.store.db import Database
 
-log = logging.getLogger("evidence.fetch")
+log = logging.getLogger("evidence.services.fetch")
 
 
 @dataclass

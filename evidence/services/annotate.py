@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import stance
-from evidence.pubmed.parser import parse_articles
-from evidence.pubmed.records import Article
+from evidence.domain.records import Article
+from evidence.sources.pubmed_xml.parser import parse_articles
 from evidence.store.models import Article as ArticleRow
 from evidence.store.models import Claim, ClaimArticle
 

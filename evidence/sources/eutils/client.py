@@ -20,13 +20,13 @@ from typing import TypeVar
 
 import requests
 
-from evidence.errors import PermanentPubMedError, TransientPubMedError
-from evidence.pubmed.esearch import EsearchPage
-from evidence.pubmed.pacing import RateLimiter, backoff_delay, parse_retry_after
-from evidence.pubmed.responses import BadBody, check_efetch, one_line, read_esearch
-from evidence.pubmed.slicing import SliceInfo, search_in_slices, shortfall, uid_range_term
-from evidence.pubmed.transport import HttpTransport, Reply, retry_cause
+from evidence.domain.errors import PermanentPubMedError, TransientPubMedError
 from evidence.settings import EutilsSettings, redact
+from evidence.sources.eutils.esearch import EsearchPage
+from evidence.sources.eutils.pacing import RateLimiter, backoff_delay, parse_retry_after
+from evidence.sources.eutils.responses import BadBody, check_efetch, one_line, read_esearch
+from evidence.sources.eutils.slicing import SliceInfo, search_in_slices, shortfall, uid_range_term
+from evidence.sources.eutils.transport import HttpTransport, Reply, retry_cause
 
 log = logging.getLogger("evidence.pubmed")
 
@@ -36,7 +36,7 @@ ESEARCH_CAP = 9_999  # PubMed esearch can return only the first 9,999 ids of a s
 MAX_PAGE_SIZE = 10_000
 MAX_EFETCH_BATCH = 500
 RETRY_DEADLINE = 300.0  # seconds one call may spend failing and waiting before giving up
-DATETYPES = frozenset({"pdat", "edat", "mdat", "crdt"})  # as evidence.claims accepts
+DATETYPES = frozenset({"pdat", "edat", "mdat", "crdt"})  # as evidence.domain.claims accepts
 _DATE = re.compile(r"[0-9]{4}(/[0-9]{1,2}(/[0-9]{1,2})?)?")
 _PMID = re.compile(r"[0-9]{1,12}")
 _ERROR_TEXT = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from evidence.errors import ParseError
-from evidence.pubmed.esearch import EsearchPage, element_text, parse_esearch, safe_xml
+from evidence.domain.errors import ParseError
+from evidence.sources.eutils.esearch import EsearchPage, element_text, parse_esearch, safe_xml
 
 # <ERROR> texts that retrying cannot fix. Checked before anything else, so that
 # "Search Backend failed: ... 'retstart' cannot be larger than 9998" is permanent.

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evidence.claims_lines import LineIndex
-from evidence.errors import ClaimsFileError
+from evidence.domain.claims_lines import LineIndex
+from evidence.domain.errors import ClaimsFileError
 
 CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 PUBMED_DATE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
@@ -69,7 +69,7 @@ class ClaimsFile:
 
     def claim(self, claim_id: str) -> ClaimSpec:
         """The claim with this id, or UnknownClaimError."""
-        from evidence.errors import UnknownClaimError
+        from evidence.domain.errors import UnknownClaimError
 
         for claim in self.claims:
             if claim.id == claim_id:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.errors import (
+from evidence.domain.errors import (
     InvalidVerdictError,
     MissingReviewerError,
     UnknownClaimError,

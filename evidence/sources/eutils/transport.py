@@ -1,7 +1,7 @@
 """The HTTP transport seam: one POST to an E-utilities endpoint, read in full under a deadline.
 
 Tests point it at a loopback server through the base URL (or hand in a ``requests.Session``).
-It knows nothing of NCBI etiquette, which :mod:`evidence.pubmed.client` owns.
+It knows nothing of NCBI etiquette, which :mod:`evidence.sources.eutils.client` owns.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The domain: records, claims, vocabularies, views and errors. Imports nothing above it."""

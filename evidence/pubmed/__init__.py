@@ -1,1 +1,0 @@
-"""PubMed: the E-utilities client and the efetch XML parser."""

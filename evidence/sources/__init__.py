@@ -1,0 +1,1 @@
+"""Where studies come from: the Source protocol and its implementations."""

@@ -1,0 +1,1 @@
+"""NCBI E-utilities: the client, its HTTP transport, pacing and slicing."""

@@ -1,0 +1,1 @@
+"""The PubMed XML parser: pure, shared by every source that reads PubMed XML."""
