@@ -18,34 +18,21 @@ suggestions never change it; they are counted separately.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
-from evidence.store.reads import ClaimReport, StudyInfo
+from evidence.domain.views import ClaimReport, ClaimSummary, StudyInfo, consensus_verdict
+from evidence.domain.vocab import DIRECTIONAL_VERDICTS
 
 CERTAINTY_RULES_VERSION = "2026.11-1"
 LABELS = ("very low", "low", "moderate", "high")
-DIRECTIONAL = {"supports", "contradicts", "mixed"}
+DIRECTIONAL = DIRECTIONAL_VERDICTS
 PRECLINICAL_LEVEL = 8
 
 
-@dataclass(frozen=True)
-class ClaimSummary:
-    """What the evidence for one claim amounts to."""
-
-    claim: str
-    studies: int
-    by_level: dict[str, int]
-    by_verdict: dict[str, int]  # reviewer consensus per study ("disputed" when they differ)
-    by_suggestion: dict[str, int]  # machine suggestions, kept apart
-    retracted: int
-    certainty: str
-    direction: str | None  # supports | contradicts | mixed | None (nothing counted)
-    reasons: tuple[str, ...]
-    rules_version: str = CERTAINTY_RULES_VERSION
-
-
 def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> ClaimSummary:
-    """Summarize ``claim``; ``suggestions`` maps PMID -> machine stance, if computed."""
+    """Summarize ``claim``: the one place a summary is computed.
+
+    ``suggestions`` maps PMID -> machine stance, counted apart from verdicts.
+    """
     consensus = {s.pmid: consensus_verdict(s) for s in claim.studies}
     counted = [s for s in claim.studies if _counts(s, consensus[s.pmid])]
     certainty, reasons = _certainty(claim.studies, counted, consensus)
@@ -60,15 +47,8 @@ def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> 
         certainty=certainty,
         direction=_direction(directions),
         reasons=tuple(reasons),
+        rules_version=CERTAINTY_RULES_VERSION,
     )
-
-
-def consensus_verdict(study: StudyInfo) -> str | None:
-    """The reviewers' common verdict, "disputed" when their latest verdicts differ, or None."""
-    current = set(study.current_verdicts.values())
-    if not current:
-        return None
-    return current.pop() if len(current) == 1 else "disputed"
 
 
 def _counts(study: StudyInfo, verdict: str | None) -> bool:

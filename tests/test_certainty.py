@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from evidence.certainty import CERTAINTY_RULES_VERSION, summarize
-from evidence.store.reads import ClaimReport, StudyInfo, VerdictInfo
+from evidence.domain.views import ClaimReport, StudyInfo, VerdictInfo
 
 AT = datetime(2026, 11, 24, tzinfo=UTC)
 

@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import bibtexparser
+import click
 import openpyxl
 import pytest
 import rispy
 from click.testing import CliRunner, Result
 
 from evidence.cli.main import cli
-from evidence.cli.report import VERDICT_CHOICES
+from evidence.cli.report import export_command
 from evidence.domain.errors import UnknownClaimError
-from evidence.report.exports import VERDICT_FILTERS, filter_report
+from evidence.report.exports import FORMATS, VERDICT_FILTERS, filter_report
+from evidence.services.views import load_report
 from evidence.store.db import Database
 from evidence.store.models import (
     Article,
@@ -30,7 +32,6 @@ from evidence.store.models import (
     RefreshRun,
     Verdict,
 )
-from evidence.store.reads import load_report
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LATEX_TITLE = r"-2 mg {braces} \n & 50% $5 #1 a_b x^2 ~3"
@@ -90,7 +91,7 @@ def seed(db: Database) -> None:
             started_at=T0,
             status="ok",
             tool_version="0",
-            eutils_url="https://eutils.example/",
+            source_location="https://eutils.example/",
         )
         session.add(run)
         for pmid, spec in STUDIES.items():
@@ -376,8 +377,15 @@ def test_filter_report_is_pure(env: dict[str, str]) -> None:
         filter_report(data, claims=["nope"])
 
 
-def test_cli_verdict_choices_match_the_filters() -> None:
-    assert list(VERDICT_FILTERS) == VERDICT_CHOICES
+def _choices(option_name: str) -> list[str]:
+    option = next(p for p in export_command.params if p.name == option_name)
+    assert isinstance(option.type, click.Choice)
+    return list(option.type.choices)
+
+
+def test_cli_offers_every_verdict_filter_and_export_format() -> None:
+    assert _choices("verdicts") == list(VERDICT_FILTERS)
+    assert _choices("fmt") == list(FORMATS)
 
 
 def test_text_export_to_a_file(env: dict[str, str], tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from evidence.services.fetch import fetch_and_store
+from evidence.sources.eutils.source import EutilsSource
 from evidence.store.db import Database
 from evidence.store.models import Article
 from tests.eutils_server import EFETCH_FOOTER, EFETCH_HEADER, Fault, synthetic_record
@@ -34,7 +35,7 @@ def test_a_record_missing_from_its_batch_is_refetched_alone(
     server = eutils_server_factory(records, {})
     server.push(Fault.http(200, efetch_body(records, IDS[:4]), endpoint="efetch.fcgi"))
     db = Database(f"sqlite:///{tmp_path / 'f.db'}")
-    outcome = fetch_and_store(db, eutils_client_factory(server), IDS)
+    outcome = fetch_and_store(db, EutilsSource(eutils_client_factory(server)), IDS)
     assert outcome.requested == tuple(IDS)
     assert outcome.stored == 6 and outcome.unresolved == {} and outcome.accounted
     fetches = server.requests_to("efetch.fcgi")
@@ -50,11 +51,11 @@ def test_records_never_returned_are_unresolved_with_a_reason(
     records = {p: synthetic_record(p) for p in IDS[:5]}  # the server lacks the last one
     server = eutils_server_factory(records, {})
     db = Database(f"sqlite:///{tmp_path / 'f.db'}")
-    outcome = fetch_and_store(db, eutils_client_factory(server), IDS)
+    outcome = fetch_and_store(db, EutilsSource(eutils_client_factory(server)), IDS)
     assert outcome.stored == 5 and set(outcome.unresolved) == {IDS[5]}
     assert "asked twice" in outcome.unresolved[IDS[5]]
     assert outcome.accounted and stored(db) == 5
-    again = fetch_and_store(db, eutils_client_factory(server), IDS)
+    again = fetch_and_store(db, EutilsSource(eutils_client_factory(server)), IDS)
     assert again.requested == (IDS[5],)  # only what is still missing is asked for
 
 
@@ -73,5 +74,5 @@ def test_a_batch_that_fails_to_parse_writes_nothing(
     server.push(*[Fault.http(200, broken, endpoint="efetch.fcgi")] * 5)
     db = Database(f"sqlite:///{tmp_path / 'f.db'}")
     with pytest.raises(EvidenceError):
-        fetch_and_store(db, eutils_client_factory(server, max_attempts=2), IDS)
+        fetch_and_store(db, EutilsSource(eutils_client_factory(server, max_attempts=2)), IDS)
     assert stored(db) == 0

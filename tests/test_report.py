@@ -15,10 +15,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from evidence.domain.errors import EvidenceError, NothingStoredError, UnknownArticleError
+from evidence.domain.views import ReportData
 from evidence.report.html import render_html
 from evidence.report.markdown import md_text, render_markdown
 from evidence.report.tables import CSV_COLUMNS, guard_cell
 from evidence.report.writer import export_json, write_report
+from evidence.services.views import claim_keys, load_report
 from evidence.store.db import Database
 from evidence.store.models import (
     Article,
@@ -32,7 +34,6 @@ from evidence.store.models import (
     RefreshRun,
     SearchRun,
 )
-from evidence.store.reads import ReportData, claim_keys, load_report
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=3)
@@ -160,7 +161,7 @@ def seed(session: Session) -> None:
     session.flush()
     refreshes = [
         RefreshRun(claim_set_id=claim_set.id, started_at=t, status=s, tool_version="0",
-                   eutils_url="https://eutils.example/")
+                   source_location="https://eutils.example/")
         for t, s in ((T0, "ok"), (T1, "incomplete"))
     ]  # fmt: skip
     session.add_all(refreshes)

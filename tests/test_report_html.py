@@ -7,10 +7,7 @@ from datetime import UTC, datetime
 import lxml.html
 import pytest
 
-from evidence.report.charts import VERDICT_COLOURS, category_colour, evidence_chart, years_chart
-from evidence.report.html import render_html
-from evidence.report.sanitize import inline_markup
-from evidence.store.reads import (
+from evidence.domain.views import (
     ArticleInfo,
     ClaimReport,
     RefreshInfo,
@@ -18,6 +15,10 @@ from evidence.store.reads import (
     StudyInfo,
     VerdictInfo,
 )
+from evidence.report.charts import VERDICT_COLOURS, category_colour, evidence_chart, years_chart
+from evidence.report.html import render_html
+from evidence.report.sanitize import inline_markup
+from evidence.services.views import summarized
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SCRIPT = "<script>alert(1)</script>"
@@ -76,12 +77,15 @@ def hostile_report() -> ReportData:
         ClaimReport("mood", "Ketamine lifts mood", None, (), (case, study("205", 2, 2021))),
         ClaimReport("empty", "Nothing found", None, (), ()),
     )
-    return ReportData(
-        article=ArticleInfo("ketamine", f"Ketamine {SCRIPT}", "Blog", None, "2026-11-01"),
-        generated_at=NOW,
-        tool_version="0",
-        last_refresh=RefreshInfo(1, NOW, NOW, "ok"),
-        claims=claims,
+    return summarized(
+        ReportData(
+            article=ArticleInfo("ketamine", f"Ketamine {SCRIPT}", "Blog", None, "2026-11-01"),
+            generated_at=NOW,
+            tool_version="0",
+            last_refresh=RefreshInfo(1, NOW, NOW, "ok"),
+            claims=claims,
+            rules_version="test-rules",
+        )
     )
 
 

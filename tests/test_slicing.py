@@ -18,15 +18,14 @@ from hypothesis import strategies as st
 
 from evidence.cli.main import cli
 from evidence.domain.errors import PermanentPubMedError
+from evidence.sources.base import SliceInfo, describe_shortfall
 from evidence.sources.eutils.client import EutilsClient
 from evidence.sources.eutils.slicing import (
     MAX_DEPTH,
     PMID_MAX,
     PMID_MIN,
     PmidRange,
-    SliceInfo,
     collect,
-    describe_shortfall,
     halves,
     plan_slices,
     shortfall,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from evidence.domain.audit import pmid_set_sha256, utcnow
 from evidence.domain.claims import load_claims
 from evidence.domain.records import (
     AbstractSection,
@@ -15,6 +16,7 @@ from evidence.domain.records import (
     MeshHeading,
     PublicationType,
 )
+from evidence.services.records import regrade_stale, store_records
 from evidence.store import writes
 from evidence.store.db import Database, current_revision, table_names
 from evidence.store.models import (
@@ -56,7 +58,7 @@ def make_article(pmid: str, title: str = "A trial", **changes: object) -> Articl
 
 def test_migrations_create_every_table(database_url: str) -> None:
     db = Database(database_url)
-    assert current_revision(db.engine) == "0004"
+    assert current_revision(db.engine) == "0005"
     tables = set(table_names(db.engine))
     assert {"articles", "claims", "queries", "search_runs", "claim_articles"} <= tables
     Database(database_url)  # migrating again is a no-op
@@ -66,9 +68,9 @@ def test_migrations_create_every_table(database_url: str) -> None:
 def test_store_articles_is_idempotent_and_replaces_children(database_url: str) -> None:
     db = Database(database_url)
     with db.session() as s:
-        assert writes.store_articles(s, [make_article("1"), make_article("2")]) == 2
+        assert store_records(s, [make_article("1"), make_article("2")]) == 2
     with db.session() as s:
-        writes.store_articles(s, [make_article("1", title="Corrected", authors=(Author("Roe"),))])
+        store_records(s, [make_article("1", title="Corrected", authors=(Author("Roe"),))])
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(ArticleRow)) == 2
         row = s.get(ArticleRow, "1")
@@ -94,17 +96,18 @@ def test_sync_claims_and_links(database_url: str) -> None:
         writes.sync_claims(s, claims)  # twice: no duplicates
         run = RefreshRun(
             claim_set_id=claim_set.id,
-            started_at=writes.utcnow(),
+            started_at=utcnow(),
             status="ok",
             tool_version="t",
-            eutils_url="http://x/",
+            source_kind="eutils",
+            source_location="http://x/",
         )
         s.add(run)
-        writes.store_articles(s, [make_article("1"), make_article("2")])
+        store_records(s, [make_article("1"), make_article("2")])
         s.flush()
         claim = writes.claim_by_key(s, claims.slug, "nmda-blockade")
-        writes.link_claim(s, claim, run.id, ["1", "2", "404"])  # 404 is not stored
-        writes.link_claim(s, claim, run.id, ["2"])
+        writes.link_claim(s, claim.id, run.id, ["1", "2", "404"])  # 404 is not stored
+        writes.link_claim(s, claim.id, run.id, ["2"])
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Claim)) == len(claims.claims)
         n_queries = sum(len(c.queries) for c in claims.claims)
@@ -117,8 +120,8 @@ def test_sync_claims_and_links(database_url: str) -> None:
 def test_pmid_set_hash_is_order_free_and_reproducible() -> None:
     import hashlib
 
-    assert writes.pmid_set_sha256(["10", "9", "9"]) == writes.pmid_set_sha256(["9", "10"])
-    assert writes.pmid_set_sha256(["9", "10"]) == hashlib.sha256(b"9\n10\n").hexdigest()
+    assert pmid_set_sha256(["10", "9", "9"]) == pmid_set_sha256(["9", "10"])
+    assert pmid_set_sha256(["9", "10"]) == hashlib.sha256(b"9\n10\n").hexdigest()
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:
@@ -163,7 +166,7 @@ def test_upgrade_from_0001_keeps_records_and_refresh_grades_them(database_url: s
 
     engine = create_db_engine(database_url)
     upgrade(engine, "0001")
-    now = writes.utcnow()
+    now = utcnow()
     row = {
         "pmid": "555", "pmid_version": 1, "record_type": "PubmedArticle", "title": "t",
         "abstract": "", "abstract_sections": [], "languages": [], "keywords": [],
@@ -181,10 +184,10 @@ def test_upgrade_from_0001_keeps_records_and_refresh_grades_them(database_url: s
     with db.session() as s:
         stored_row = s.get(ArticleRow, "555")
         assert stored_row is not None and stored_row.design is None and stored_row.flags == []
-        assert writes.regrade_stale(s) == 1
+        assert regrade_stale(s) == 1
     with db.session() as s:
         graded = s.get(ArticleRow, "555")
         assert graded is not None and graded.design == "rct" and graded.evidence_level == 2
         assert "retracted" in graded.flags and "humans" in graded.flags
-        assert writes.regrade_stale(s) == 0  # graded with the current rules: nothing to do
+        assert regrade_stale(s) == 0  # graded with the current rules: nothing to do
     db.dispose()

@@ -12,7 +12,7 @@ import click
 from evidence.settings import Settings, redact
 
 if TYPE_CHECKING:
-    from evidence.sources.eutils.client import EutilsClient
+    from evidence.sources.base import Source
     from evidence.store.db import Database
 
 
@@ -23,7 +23,7 @@ class App:
     settings: Settings
     verbosity: int = 0
     _db: Database | None = field(default=None, repr=False)
-    _client: EutilsClient | None = field(default=None, repr=False)
+    _source: Source | None = field(default=None, repr=False)
 
     @property
     def quiet(self) -> bool:
@@ -38,18 +38,18 @@ class App:
             self._db = Database(self.settings.database_url)
         return self._db
 
-    def client(self) -> EutilsClient:
-        """The E-utilities client, created on first use."""
-        if self._client is None:
-            from evidence.sources.eutils.client import EutilsClient
+    def source(self) -> Source:
+        """The search source (NCBI E-utilities), created on first use."""
+        if self._source is None:
+            from evidence.sources.eutils.source import EutilsSource
 
-            self._client = EutilsClient(self.settings.eutils)
-        return self._client
+            self._source = EutilsSource.from_settings(self.settings.eutils)
+        return self._source
 
     def close(self) -> None:
         """Release the database and HTTP connections."""
-        if self._client is not None:
-            self._client.close()
+        if self._source is not None:
+            self._source.close()
         if self._db is not None:
             self._db.dispose()
 

@@ -8,17 +8,8 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, message
-
-# evidence.report.exports.VERDICT_FILTERS, spelled out to keep imports lazy (a test compares)
-VERDICT_CHOICES = [
-    "supports",
-    "contradicts",
-    "mixed",
-    "inconclusive",
-    "not-relevant",
-    "disputed",
-    "not-reviewed",
-]
+from evidence.domain.vocab import VERDICT_FILTERS
+from evidence.report.exports import FORMATS
 
 
 @click.command("report")
@@ -43,7 +34,7 @@ def report_command(app: App, out_dir: Path | None, pdf: bool, slug: str | None) 
     """
     from evidence.report.pdf import render_pdf
     from evidence.report.writer import write_report
-    from evidence.store.reads import load_report
+    from evidence.services.views import load_report
 
     with app.database().session() as session:
         data = load_report(session, slug)
@@ -60,7 +51,7 @@ def report_command(app: App, out_dir: Path | None, pdf: bool, slug: str | None) 
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "csv", "xlsx", "ris", "bibtex", "csl-json"]),
+    type=click.Choice(FORMATS),
     default="json",
     show_default=True,
     help="json and csv/xlsx: one entry per claim -> study link; ris, bibtex and csl-json "
@@ -83,7 +74,7 @@ def report_command(app: App, out_dir: Path | None, pdf: bool, slug: str | None) 
 @click.option(
     "--verdict",
     "verdicts",
-    type=click.Choice(VERDICT_CHOICES),
+    type=click.Choice(VERDICT_FILTERS),
     multiple=True,
     help="Only studies whose reviewer consensus is this verdict (repeatable; "
     "'disputed' when reviewers differ, 'not-reviewed' when there is none).",
@@ -106,7 +97,7 @@ def export_command(
 ) -> None:
     """Export the claim -> study links, as data or for a reference manager."""
     from evidence.report.exports import export_document, filter_report, write_export
-    from evidence.store.reads import load_report
+    from evidence.services.views import load_report
 
     with app.database().session() as session:
         data = load_report(session, slug)

@@ -8,8 +8,7 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, echo_json, json_option, message
-
-VERDICT_CHOICES = ("supports", "contradicts", "mixed", "inconclusive", "not-relevant")
+from evidence.domain.vocab import VERDICTS
 
 
 @click.group("review")
@@ -27,7 +26,7 @@ def queue_command(app: App, claim: str | None, slug: str | None, as_json: bool) 
 
     CLAIM limits the queue to one claim id.
     """
-    from evidence.services.review import review_queue
+    from evidence.services.views import review_queue
 
     with app.database().session() as session:
         items = review_queue(session, claim, slug=slug)
@@ -48,7 +47,7 @@ def queue_command(app: App, claim: str | None, slug: str | None, as_json: bool) 
 @review_group.command("set")
 @click.argument("claim")
 @click.argument("pmid")
-@click.option("--verdict", required=True, type=click.Choice(VERDICT_CHOICES), help="Your verdict.")
+@click.option("--verdict", required=True, type=click.Choice(VERDICTS), help="Your verdict.")
 @click.option("--note", help="Why: quoted in the report.")
 @click.option("--reviewer", metavar="NAME", help="Who judges. [env: EVIDENCE_REVIEWER]")
 @article_option

@@ -20,15 +20,11 @@ def status_command(app: App, slug: str | None, as_json: bool) -> None:
     The certainty label (high, moderate, low, very low) comes from reviewer verdicts and
     evidence levels by the rules in docs/certainty.md; machine suggestions never change it.
     """
-    from evidence.certainty import summarize
-    from evidence.store.reads import load_report
+    from evidence.services.views import load_report
 
     with app.database().session() as session:
         data = load_report(session, slug)
-    summaries = [
-        summarize(claim, {s.pmid: s.suggested_stance for s in claim.studies if s.suggested_stance})
-        for claim in data.claims
-    ]
+    summaries = [claim.summarized for claim in data.claims]
     if as_json:
         echo_json({"article": data.article.slug, "claims": [asdict(s) for s in summaries]})
         return

@@ -7,6 +7,9 @@ Messages must never contain secrets (the NCBI API key).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Self
+
 
 class EvidenceError(Exception):
     """Base class: a problem the user can understand and act on."""
@@ -26,13 +29,27 @@ class ClaimsFileError(EvidenceError):
     exit_code = 2
 
 
-class UnknownClaimError(EvidenceError):
-    """A claim id that is not in the claims file or the database."""
+class UnknownIdError(EvidenceError):
+    """An id (claim, article, study) that is not known where it was looked for."""
 
     exit_code = 2
 
+    @classmethod
+    def of(cls, kind: str, value: str, known: Iterable[str], where: str = "") -> Self:
+        """``unknown claim 'x' in FILE (known: a, b)``: the one wording of this error."""
+        listed = ", ".join(known) or "none"
+        return cls(f"unknown {kind} {value!r}{where} (known: {listed})")
 
-class PubMedError(EvidenceError):
+
+class UnknownClaimError(UnknownIdError):
+    """A claim id that is not in the claims file or the database."""
+
+
+class SourceError(EvidenceError):
+    """A search source failed: its service, its answer, or the records it sent."""
+
+
+class PubMedError(SourceError):
     """E-utilities failed: the network, NCBI, or its answer."""
 
 
@@ -44,7 +61,7 @@ class PermanentPubMedError(PubMedError):
     """A failure retrying cannot fix (bad query syntax, 400, empty id list)."""
 
 
-class ParseError(EvidenceError):
+class ParseError(SourceError):
     """PubMed XML that cannot be parsed, or that is hostile."""
 
 
@@ -56,10 +73,8 @@ class NothingStoredError(EvidenceError):
     """The database holds no claim set yet: nothing to report."""
 
 
-class UnknownArticleError(EvidenceError):
+class UnknownArticleError(UnknownIdError):
     """No claim set with the slug asked for, or several and none asked for."""
-
-    exit_code = 2
 
 
 class ReportWriteError(EvidenceError):
@@ -70,10 +85,8 @@ class ChromiumMissingError(EvidenceError):
     """``--pdf`` asked for, but no Chromium (or Chrome) is installed to print the HTML."""
 
 
-class UnknownStudyError(EvidenceError):
+class UnknownStudyError(UnknownIdError):
     """A PMID that is not linked to the claim named."""
-
-    exit_code = 2
 
 
 class MissingReviewerError(EvidenceError):

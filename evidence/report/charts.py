@@ -15,8 +15,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from evidence.certainty import consensus_verdict
-from evidence.store.reads import ClaimReport, StudyInfo
+from evidence.domain.views import ClaimReport, StudyInfo, consensus_verdict
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -14,11 +14,11 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from evidence.certainty import ClaimSummary, summarize
+from evidence.domain.views import ClaimReport, ReportData, StudyInfo, VerdictInfo
 from evidence.report.charts import evidence_chart, years_chart
+from evidence.report.links import doi_url, pubmed_url
 from evidence.report.sanitize import inline_markup
 from evidence.report.tables import format_time, short_authors
-from evidence.store.reads import ClaimReport, ReportData, StudyInfo, VerdictInfo
 
 TEMPLATE = "report.html.j2"
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]")
@@ -70,12 +70,14 @@ def environment() -> Environment:
     env.filters["inline_markup"] = inline_markup
     env.filters["latest_verdicts"] = latest_verdicts
     env.filters["counts"] = counts_text
+    env.filters["pubmed_url"] = pubmed_url
+    env.filters["doi_url"] = doi_url
     return env
 
 
 def render_html(data: ReportData) -> str:
     """The report as one HTML page."""
-    summaries: dict[str, ClaimSummary] = {c.key: summarize(c) for c in data.claims}
+    summaries = {c.key: c.summarized for c in data.claims}
     charts = {c.key: claim_charts(c) for c in data.claims}
     return (
         environment().get_template(TEMPLATE).render(report=data, summaries=summaries, charts=charts)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from evidence.certainty import summarize
+from evidence.domain.views import ClaimReport, QueryInfo, ReportData, SearchRunInfo, StudyInfo
+from evidence.report.links import doi_url, pubmed_url
 from evidence.report.tables import format_time, short_authors
-from evidence.store.reads import ClaimReport, QueryInfo, ReportData, SearchRunInfo, StudyInfo
 
 _BACKSLASHED = re.compile(r"([\\`*_\[\]|&~@#])")
 _SCHEME = re.compile(r"(?<=[A-Za-z]):(?=//)")
@@ -70,8 +70,7 @@ def _document(data: ReportData) -> Iterator[str]:
 
 
 def _summary_cells(claim: ClaimReport) -> tuple[str, ...]:
-    suggestions = {s.pmid: s.suggested_stance for s in claim.studies if s.suggested_stance}
-    summary = summarize(claim, suggestions)
+    summary = claim.summarized
     levels = ", ".join(f"L{k}: {v}" for k, v in sorted(summary.by_level.items()))
     verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.by_verdict.items()))
     return (
@@ -173,9 +172,10 @@ def _query_cells(query: QueryInfo) -> tuple[str, ...]:
 
 def _study_cells(study: StudyInfo) -> tuple[str, ...]:
     badge = "**RETRACTED** " if study.retracted else ""
-    doi = md_link(study.doi or "", study.doi_url) if study.doi_url else ""
+    link = doi_url(study.doi)
+    doi = md_link(study.doi or "", link) if link else ""
     return (
-        md_link(f"PMID {study.pmid}", study.pubmed_url),
+        md_link(f"PMID {study.pmid}", pubmed_url(study.pmid)),
         badge + md_text(study.title),
         md_text(short_authors(study.authors)),
         md_text(study.journal),

@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evidence import grading
-from evidence.store.reads import ClaimReport, QueryInfo, ReportData, StudyInfo
+from evidence.domain.views import ClaimReport, QueryInfo, ReportData, StudyInfo
+from evidence.report.links import doi_url, pubmed_url
 
 JSON_FORMAT_VERSION = 1
 AUTHORS_SHOWN = 6
@@ -82,7 +82,7 @@ def link_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
         "provisional": "true" if study.provisional else "false",
         "flags": "; ".join(study.flags),
         "retracted": "true" if study.retracted else "false",
-        "pubmed_url": study.pubmed_url,
+        "pubmed_url": pubmed_url(study.pmid),
     }
 
 
@@ -118,11 +118,11 @@ def json_document(data: ReportData) -> dict[str, Any]:
             "finished_at": refresh.finished_at.isoformat() if refresh.finished_at else None,
             "status": refresh.status,
         },
-        "claims": [_json_claim(claim) for claim in data.claims],
+        "claims": [_json_claim(claim, data.rules_version) for claim in data.claims],
     }
 
 
-def _json_claim(claim: ClaimReport) -> dict[str, Any]:
+def _json_claim(claim: ClaimReport, rules_version: str) -> dict[str, Any]:
     return {
         "id": claim.key,
         "statement": claim.statement,
@@ -130,7 +130,7 @@ def _json_claim(claim: ClaimReport) -> dict[str, Any]:
         "study_count": len(claim.studies),
         "retracted_count": claim.retracted_count,
         "queries": [_json_query(query) for query in claim.queries],
-        "studies": [_json_study(study) for study in claim.studies],
+        "studies": [_json_study(study, rules_version) for study in claim.studies],
     }
 
 
@@ -151,7 +151,7 @@ def _json_query(query: QueryInfo) -> dict[str, Any]:
     }
 
 
-def _json_study(study: StudyInfo) -> dict[str, Any]:
+def _json_study(study: StudyInfo, rules_version: str) -> dict[str, Any]:
     return {
         "pmid": study.pmid,
         "title": study.title,
@@ -166,7 +166,7 @@ def _json_study(study: StudyInfo) -> dict[str, Any]:
             "design": study.design,
             "label": study.design_label,
             "provisional": study.provisional,
-            "rules_version": grading.RULES_VERSION if study.design else None,
+            "rules_version": rules_version if study.design else None,
         },
         "flags": list(study.flags),
         "relevance": study.relevance,
@@ -195,6 +195,6 @@ def _json_study(study: StudyInfo) -> dict[str, Any]:
             for v in study.verdicts
         ],
         "retracted": study.retracted,
-        "pubmed_url": study.pubmed_url,
-        "doi_url": study.doi_url,
+        "pubmed_url": pubmed_url(study.pmid),
+        "doi_url": doi_url(study.doi),
     }

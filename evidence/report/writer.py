@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from evidence.domain.errors import ReportWriteError
+from evidence.domain.views import ReportData
 from evidence.report.html import render_html
 from evidence.report.markdown import render_markdown
 from evidence.report.tables import json_document, write_csv
-from evidence.store.reads import ReportData
 
 HTML_NAME = "index.html"
 MARKDOWN_NAME = "report.md"

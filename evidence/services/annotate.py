@@ -1,50 +1,48 @@
 """Machine annotations of claim -> study links: relevance, key sentence, suggested stance.
 
 Computed once per link and again when the stance method's version changes; stored on the
-link (``claim_articles``), never mixed with reviewer verdicts.
+link (``claim_articles``), never mixed with reviewer verdicts. The claim's statement is
+tokenised once per claim, not once per link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import stance
 from evidence.domain.records import Article
-from evidence.sources.pubmed_xml.parser import parse_articles
-from evidence.store.models import Article as ArticleRow
-from evidence.store.models import Claim, ClaimArticle
+from evidence.sources.pubmed_xml.parser import parse_stored
+from evidence.store import writes
 
 
-def annotate_links(session: Session, claim: Claim, query_terms: Sequence[str]) -> int:
+def annotate_links(
+    session: Session, claim_id: int, statement: str, query_terms: Sequence[str]
+) -> int:
     """Annotate the claim's active links not annotated by the current method; return how many."""
-    stale = session.execute(
-        select(ClaimArticle, ArticleRow.raw_xml)
-        .join(ArticleRow, ArticleRow.pmid == ClaimArticle.pmid)
-        .where(
-            ClaimArticle.claim_id == claim.id,
-            ClaimArticle.active.is_(True),
-            (ClaimArticle.stance_version.is_(None))
-            | (ClaimArticle.stance_version != stance.VERSION),
-        )
-    ).all()
+    stale = writes.unannotated_links(session, claim_id, stance.VERSION)
     terms = tuple(t for term in query_terms for t in stance.query_terms(term))
-    for link, raw in stale:
-        articles = parse_articles(b"<PubmedArticleSet>" + raw + b"</PubmedArticleSet>")
-        if articles:
-            _annotate(link, claim.statement, terms, articles[0])
+    annotations = {
+        pmid: annotation(statement, terms, articles[0])
+        for pmid, raw in stale
+        if (articles := parse_stored(raw))
+    }
+    writes.save_annotations(session, claim_id, annotations)
     return len(stale)
 
 
-def _annotate(link: ClaimArticle, statement: str, terms: tuple[str, ...], article: Article) -> None:
+def annotation(statement: str, terms: tuple[str, ...], article: Article) -> dict[str, Any]:
+    """The annotation columns of one link."""
     key = stance.key_sentence(statement, article)
     suggestion = stance.suggest_stance(statement, article, query_terms=terms)
-    link.relevance = round(stance.relevance(statement, terms, article), 4)
-    link.key_sentence = key.text
-    link.key_section = key.section_label
-    link.suggested_stance = suggestion.stance
-    link.stance_sentence = suggestion.sentence
-    link.stance_cues = list(suggestion.cues)
-    link.stance_version = suggestion.version
+    return {
+        "relevance": round(stance.relevance(statement, terms, article), 4),
+        "key_sentence": key.text,
+        "key_section": key.section_label,
+        "suggested_stance": suggestion.stance,
+        "stance_sentence": suggestion.sentence,
+        "stance_cues": list(suggestion.cues),
+        "stance_version": suggestion.version,
+    }

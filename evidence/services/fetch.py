@@ -6,16 +6,15 @@ Invariant: every requested PMID ends up stored or listed as unresolved, with a r
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from evidence.domain.records import Article, DeletedCitation
-from evidence.sources.eutils.client import EutilsClient
-from evidence.sources.pubmed_xml.parser import parse
+from evidence.services.records import store_records
+from evidence.sources.base import Source
 from evidence.store import writes
 from evidence.store.db import Database
 
-log = logging.getLogger("evidence.services.fetch")
+log = logging.getLogger("evidence.fetch")
 
 
 @dataclass
@@ -34,49 +33,34 @@ class FetchOutcome:
         return self.stored + len(self.unresolved) == len(self.requested)
 
 
-def fetch_and_store(db: Database, client: EutilsClient, pmids: Sequence[str]) -> FetchOutcome:
+def fetch_and_store(db: Database, source: Source, pmids: Sequence[str]) -> FetchOutcome:
     """Fetch and store the PMIDs of ``pmids`` that are not in the database yet."""
     with db.session() as session:
         have = writes.stored_pmids(session, pmids)
     outcome = FetchOutcome(requested=tuple(p for p in dict.fromkeys(pmids) if p not in have))
-    missing = _fetch(db, client, outcome, outcome.requested)
+    missing = _fetch(db, source, outcome, outcome.requested)
     if missing:
-        log.info("refetching %d record(s) efetch did not return, one by one", len(missing))
+        log.info("refetching %d record(s) the source did not return, one by one", len(missing))
         for pmid in missing:
-            if _fetch(db, client, outcome, [pmid]):
+            if _fetch(db, source, outcome, [pmid]):
                 outcome.unresolved.setdefault(pmid, "efetch returned no record (asked twice)")
     return outcome
 
 
-def _fetch(
-    db: Database, client: EutilsClient, outcome: FetchOutcome, pmids: Sequence[str]
-) -> list[str]:
+def _fetch(db: Database, source: Source, outcome: FetchOutcome, pmids: Sequence[str]) -> list[str]:
     """Fetch ``pmids`` in batches, store each batch whole; return those not returned."""
     missing: list[str] = []
     if not pmids:
         return missing
-    for batch in client.efetch(pmids):
+    for batch in source.fetch(pmids):
         outcome.requests += batch.requests
         outcome.retries.extend(batch.retries)
-        articles, deleted = _split(parse(batch.xml))
         wanted = set(batch.requested)
-        keep = [a for a in articles if a.pmid in wanted]
+        keep = [a for a in batch.articles if a.pmid in wanted]
         with db.session() as session:
-            outcome.stored += writes.store_articles(session, keep)
+            outcome.stored += store_records(session, keep)
         returned = {a.pmid for a in keep}
-        for pmid in deleted & wanted - returned:
+        for pmid in batch.deleted & wanted - returned:
             outcome.unresolved[pmid] = "deleted citation (NCBI withdrew the record)"
-        missing.extend(p for p in batch.requested if p not in returned and p not in deleted)
+        missing.extend(p for p in batch.requested if p not in returned and p not in batch.deleted)
     return missing
-
-
-def _split(items: Iterable[Article | DeletedCitation]) -> tuple[list[Article], set[str]]:
-    articles: list[Article] = []
-    deleted: set[str] = set()
-    for item in items:
-        if isinstance(item, DeletedCitation):
-            log.info("PMID %s is a deleted citation; not stored", item.pmid)
-            deleted.add(item.pmid)
-        else:
-            articles.append(item)
-    return articles, deleted

@@ -1,7 +1,8 @@
-"""The refresh pipeline: claims -> esearch -> efetch of what is new -> store -> link.
+"""The refresh pipeline: claims -> search -> fetch of what is new -> store -> link -> annotate.
 
-Each query's records are committed as they arrive, so a crash loses at most one batch;
-a record is either stored whole or not at all.
+Typed against :class:`~evidence.sources.base.Source` only: E-utilities today, a local
+mirror next. Each query's records are committed as they arrive, so a crash loses at most
+one batch; a record is either stored whole or not at all.
 """
 
 from __future__ import annotations
@@ -11,22 +12,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from evidence import __version__, grading
+from evidence import __version__
+from evidence.domain.audit import pmid_set_sha256, utcnow
 from evidence.domain.claims import ClaimsFile, ClaimSpec, QuerySpec
-from evidence.domain.errors import ParseError, PubMedError, UnknownClaimError
+from evidence.domain.errors import SourceError, UnknownClaimError
+from evidence.domain.views import ClaimChanges
+from evidence.domain.vocab import RUN_FAILED, RUN_INCOMPLETE, RUN_OK
 from evidence.services.annotate import annotate_links
-from evidence.services.changes import ClaimChanges, claim_changes
+from evidence.services.changes import claim_changes
 from evidence.services.fetch import FetchOutcome, fetch_and_store
-from evidence.sources.eutils.client import EutilsClient, SearchResult
-from evidence.sources.eutils.slicing import describe_shortfall
-from evidence.store import writes
+from evidence.services.records import regrade_stale
+from evidence.sources.base import SearchQuery, SearchResult, Source, describe_shortfall
+from evidence.store import runs, writes
 from evidence.store.db import Database
-from evidence.store.models import Query, RefreshRun, SearchRun
 
-log = logging.getLogger("evidence.services.refresh")
+log = logging.getLogger("evidence.refresh")
 
 
 @dataclass
@@ -36,7 +36,7 @@ class QuerySummary:
     claim: str
     label: str
     term: str
-    status: str = "ok"
+    status: str = RUN_OK
     count: int | None = None
     retrieved: int = 0
     new: int = 0
@@ -51,7 +51,7 @@ class RefreshSummary:
 
     refresh_id: int
     article: str
-    status: str = "ok"
+    status: str = RUN_OK
     queries: list[QuerySummary] = field(default_factory=list)
     changes: list[ClaimChanges] = field(default_factory=list)  # vs the claim's previous refresh
 
@@ -70,9 +70,21 @@ class RefreshSummary:
 Progress = Callable[[QuerySummary], None]
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One refresh in progress: the ids it resolved once, at the start."""
+
+    db: Database
+    source: Source
+    summary: RefreshSummary
+    claim_set_id: int
+    claim_ids: dict[str, int]
+    query_ids: dict[tuple[str, str], int]
+
+
 def refresh(
     db: Database,
-    client: EutilsClient,
+    source: Source,
     claims_file: ClaimsFile,
     *,
     claim_ids: Sequence[str] = (),
@@ -80,106 +92,103 @@ def refresh(
 ) -> RefreshSummary:
     """Run every query of the selected claims, fetch and store new records, link studies."""
     specs = _selected(claims_file, claim_ids)
-    with db.session() as session:
-        claim_set = writes.sync_claims(session, claims_file)
-        run = RefreshRun(
-            claim_set_id=claim_set.id,
-            started_at=writes.utcnow(),
-            status="running",
-            tool_version=__version__,
-            claims_file=str(claims_file.path),
-            claims_sha256=claims_file.sha256,
-            eutils_url=client.settings.base_url,
-            options={"claims": [c.id for c in specs], "tool": client.settings.tool},
-        )
-        session.add(run)
-        session.flush()
-        summary = RefreshSummary(refresh_id=run.id, article=claims_file.slug)
+    run = _start(db, source, claims_file, specs)
     try:
         for spec in specs:
-            _refresh_claim(db, client, summary, spec, progress)
+            _refresh_claim(run, spec, progress)
     except BaseException as exc:
-        _finish(db, summary, "failed", error=str(exc) or exc.__class__.__name__)
+        _finish(run, RUN_FAILED, error=str(exc) or exc.__class__.__name__)
         raise
     with db.session() as session:
-        regraded = writes.regrade_stale(session)
+        regrade_stale(session)
         refreshed = {c.id for c in specs}
-        claim_set_id = session.scalars(
-            select(RefreshRun.claim_set_id).where(RefreshRun.id == summary.refresh_id)
-        ).one()
-        summary.changes = [c for c in claim_changes(session, claim_set_id) if c.claim in refreshed]
-    if regraded:
-        log.info("graded %d stored record(s) with rules %s", regraded, grading.RULES_VERSION)
-    statuses = {q.status for q in summary.queries}
-    status = (
-        "failed" if "failed" in statuses else "incomplete" if "incomplete" in statuses else "ok"
-    )
-    _finish(db, summary, status)
-    return summary
+        changes = claim_changes(session, run.claim_set_id)
+        run.summary.changes = [c for c in changes if c.claim in refreshed]
+    _finish(run, _overall({q.status for q in run.summary.queries}))
+    return run.summary
+
+
+def _overall(statuses: set[str]) -> str:
+    if RUN_FAILED in statuses:
+        return RUN_FAILED
+    return RUN_INCOMPLETE if RUN_INCOMPLETE in statuses else RUN_OK
 
 
 def _selected(claims_file: ClaimsFile, claim_ids: Sequence[str]) -> list[ClaimSpec]:
     if not claim_ids:
         return list(claims_file.claims)
-    known = {c.id for c in claims_file.claims}
+    known = sorted(c.id for c in claims_file.claims)
     for claim_id in claim_ids:
         if claim_id not in known:
-            raise UnknownClaimError(
-                f"unknown claim {claim_id!r} (known: {', '.join(sorted(known))})"
-            )
+            raise UnknownClaimError.of("claim", claim_id, known)
     return [c for c in claims_file.claims if c.id in set(claim_ids)]
 
 
-def _refresh_claim(
-    db: Database,
-    client: EutilsClient,
-    summary: RefreshSummary,
-    spec: ClaimSpec,
-    progress: Progress | None,
-) -> None:
+def _start(db: Database, source: Source, claims_file: ClaimsFile, specs: list[ClaimSpec]) -> _Run:
+    identity = source.identity()
+    with db.session() as session:
+        claim_set_id = writes.sync_claims(session, claims_file).id
+        refresh_id = runs.start_refresh(
+            session,
+            runs.NewRefreshRun(
+                claim_set_id=claim_set_id,
+                tool_version=__version__,
+                claims_file=str(claims_file.path),
+                claims_sha256=claims_file.sha256,
+                source_kind=identity.kind,
+                source_location=identity.location,
+                source_snapshot=identity.snapshot,
+                options={"claims": [c.id for c in specs], "source": identity.kind},
+            ),
+        )
+        claim_ids, query_ids = writes.claim_and_query_ids(session, claim_set_id)
+    summary = RefreshSummary(refresh_id=refresh_id, article=claims_file.slug)
+    return _Run(db, source, summary, claim_set_id, claim_ids, query_ids)
+
+
+def _refresh_claim(run: _Run, spec: ClaimSpec, progress: Progress | None) -> None:
     found: set[str] = set()
     complete = True
     for query_spec in spec.queries:
-        result = _run_query(db, client, summary.refresh_id, spec, query_spec)
-        summary.queries.append(result.summary)
+        summary, pmids = _run_query(run, spec, query_spec)
+        run.summary.queries.append(summary)
         if progress:
-            progress(result.summary)
-        found.update(result.pmids)
-        complete = complete and result.summary.status != "failed"
+            progress(summary)
+        found.update(pmids)
+        complete = complete and summary.status != RUN_FAILED
     if not complete:
         log.warning("claim %s: a query failed; its study links were left as they were", spec.id)
         return
-    with db.session() as session:
-        claim = writes.claim_by_key(session, summary.article, spec.id)
-        writes.link_claim(session, claim, summary.refresh_id, found)
-        session.flush()
-        annotate_links(session, claim, [q.term for q in spec.queries])
-
-
-@dataclass
-class _QueryResult:
-    summary: QuerySummary
-    pmids: tuple[str, ...] = ()
+    claim_id = run.claim_ids[spec.id]
+    with run.db.session() as session:
+        writes.link_claim(session, claim_id, run.summary.refresh_id, found)
+        annotate_links(session, claim_id, spec.statement, [q.term for q in spec.queries])
 
 
 def _run_query(
-    db: Database, client: EutilsClient, refresh_id: int, claim: ClaimSpec, spec: QuerySpec
-) -> _QueryResult:
+    run: _Run, claim: ClaimSpec, spec: QuerySpec
+) -> tuple[QuerySummary, tuple[str, ...]]:
     summary = QuerySummary(claim=claim.id, label=spec.label, term=spec.full_term)
-    started = writes.utcnow()
+    query_id = run.query_ids[(claim.id, spec.label)]
+    started = utcnow()
+    search = SearchQuery(spec.full_term, spec.mindate, spec.maxdate, spec.datetype)
     try:
-        result = client.esearch(
-            spec.full_term, mindate=spec.mindate, maxdate=spec.maxdate, datetype=spec.datetype
-        )
-        outcome = fetch_and_store(db, client, result.pmids)
-    except (PubMedError, ParseError) as exc:
-        summary.status, summary.message = "failed", str(exc)
-        _record_failure(db, refresh_id, claim.id, spec, summary, started)
+        result = run.source.search(search)
+        outcome = fetch_and_store(run.db, run.source, result.pmids)
+    except SourceError as exc:
+        summary.status, summary.message = RUN_FAILED, str(exc)
+        failed = runs.SearchRecord(query_id, spec.full_term, started, RUN_FAILED, message=str(exc))
+        _record(run, failed)
         log.error("claim %s, query %r: %s", claim.id, spec.label, exc)
-        return _QueryResult(summary)
+        return summary, ()
     _fill_summary(summary, result, outcome)
-    _record_search(db, refresh_id, claim.id, spec, summary, result, outcome, started)
-    return _QueryResult(summary, result.pmids)
+    _record(run, _search_record(query_id, summary, result, outcome, started))
+    return summary, result.pmids
+
+
+def _record(run: _Run, record: runs.SearchRecord) -> None:
+    with run.db.session() as session:
+        runs.add_search(session, run.summary.refresh_id, record)
 
 
 def _fill_summary(summary: QuerySummary, result: SearchResult, outcome: FetchOutcome) -> None:
@@ -189,88 +198,47 @@ def _fill_summary(summary: QuerySummary, result: SearchResult, outcome: FetchOut
     summary.stored = outcome.stored
     summary.unresolved = dict(outcome.unresolved)
     if not result.complete:
-        summary.status = "incomplete"
+        summary.status = RUN_INCOMPLETE
         summary.message = (
             f"PubMed counts {result.count} but {len(result.pmids)} were retrieved;"
             f" short slices: {describe_shortfall(result.shortfall)}"
         )
     elif outcome.unresolved:
-        summary.status = "incomplete"
+        summary.status = RUN_INCOMPLETE
         summary.message = f"{len(outcome.unresolved)} record(s) could not be fetched"
 
 
-def _record_search(
-    db: Database,
-    refresh_id: int,
-    claim_id: str,
-    spec: QuerySpec,
+def _search_record(
+    query_id: int,
     summary: QuerySummary,
     result: SearchResult,
     outcome: FetchOutcome,
     started: datetime,
-) -> None:
-    with db.session() as session:
-        query = _query_row(session, refresh_id, claim_id, spec.label)
-        run = SearchRun(
-            refresh_run_id=refresh_id,
-            query_id=query.id,
-            term=result.term,
-            params=dict(result.params),
-            started_at=started,
-            finished_at=writes.utcnow(),
-            status=summary.status,
-            count=result.count,
-            retrieved=summary.retrieved,
-            new_pmids=summary.new,
-            stored=summary.stored,
-            query_translation=result.query_translation,
-            warnings=list(result.warnings),
-            errors=list(result.errors),
-            requests=result.requests + outcome.requests,
-            retries=list(result.retries) + list(outcome.retries),
-            unresolved=dict(outcome.unresolved),
-            pmid_set_sha256=writes.pmid_set_sha256(result.pmids),
-            slices=[s.to_json() for s in result.slices],
-            message=summary.message,
-        )
-        session.add(run)
-        session.flush()
-        writes.add_search_pmids(session, run, result.pmids)
+) -> runs.SearchRecord:
+    return runs.SearchRecord(
+        query_id=query_id,
+        term=result.term,
+        started_at=started,
+        status=summary.status,
+        params=result.params,
+        count=result.count,
+        retrieved=summary.retrieved,
+        new_pmids=summary.new,
+        stored=summary.stored,
+        query_translation=result.query_translation,
+        warnings=result.warnings,
+        errors=result.errors,
+        requests=result.requests + outcome.requests,
+        retries=(*result.retries, *outcome.retries),
+        unresolved=outcome.unresolved,
+        pmid_set_sha256=pmid_set_sha256(result.pmids),
+        slices=[s.to_json() for s in result.slices],
+        message=summary.message,
+        pmids=result.pmids,
+    )
 
 
-def _record_failure(
-    db: Database,
-    refresh_id: int,
-    claim_id: str,
-    spec: QuerySpec,
-    summary: QuerySummary,
-    started: datetime,
-) -> None:
-    with db.session() as session:
-        query = _query_row(session, refresh_id, claim_id, spec.label)
-        session.add(
-            SearchRun(
-                refresh_run_id=refresh_id,
-                query_id=query.id,
-                term=spec.full_term,
-                params={},
-                started_at=started,
-                finished_at=writes.utcnow(),
-                status="failed",
-                message=summary.message,
-            )
-        )
-
-
-def _query_row(session: Session, refresh_id: int, claim_key: str, label: str) -> Query:
-    run = session.get(RefreshRun, refresh_id)
-    assert run is not None
-    return writes.query_by_label(session, run.claim_set_id, claim_key, label)
-
-
-def _finish(db: Database, summary: RefreshSummary, status: str, error: str | None = None) -> None:
-    summary.status = status
-    with db.session() as session:
-        run = session.get(RefreshRun, summary.refresh_id)
-        if run is not None:
-            run.status, run.error, run.finished_at = status, error, writes.utcnow()
+def _finish(run: _Run, status: str, error: str | None = None) -> None:
+    run.summary.status = status
+    with run.db.session() as session:
+        runs.finish_refresh(session, run.summary.refresh_id, status, error)

@@ -1,9 +1,9 @@
-"""Reviewer verdicts: the queue of studies to judge, append-only verdicts, their history.
+"""Reviewer verdicts: append-only verdicts and their history (the queue is a view).
 
 A verdict is never updated or deleted: a change of mind is a new row, so the history shows
 who said what and when. Several reviewers may judge the same pair; disagreement is shown.
 Refreshes never touch verdicts; a study whose record changed (or was retracted) after its
-latest verdict is flagged for re-review.
+latest verdict is flagged for re-review (:func:`evidence.domain.views.rereview_reason`).
 """
 
 from __future__ import annotations
@@ -11,21 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.domain.errors import (
-    InvalidVerdictError,
-    MissingReviewerError,
-    UnknownClaimError,
-    UnknownStudyError,
-)
-from evidence.store import writes
-from evidence.store.models import Article, Claim, ClaimArticle, Verdict
-from evidence.store.reads import load_report as _load_report
-from evidence.store.reads import resolve_claim_set, study_order
+from evidence.domain.errors import InvalidVerdictError, MissingReviewerError, UnknownStudyError
+from evidence.domain.views import VerdictInfo, rereview_reason
+from evidence.domain.vocab import VERDICTS
+from evidence.services.views import QueueItem, review_queue
+from evidence.store import reads, verdicts, writes
 
-VERDICTS = ("supports", "contradicts", "mixed", "inconclusive", "not-relevant")
+__all__ = ["PairStatus", "QueueItem", "VerdictRow", "pair_status", "record_verdict", "review_queue"]
 
 
 @dataclass(frozen=True)
@@ -58,21 +52,6 @@ class PairStatus:
         return len(set(self.current.values())) > 1
 
 
-@dataclass(frozen=True)
-class QueueItem:
-    """A study of a claim not judged yet (or flagged for re-review)."""
-
-    claim: str
-    pmid: str
-    title: str
-    year: int | None
-    level: str
-    flags: tuple[str, ...]
-    rereview: bool
-    key_sentence: str | None = None
-    suggested_stance: str | None = None  # machine suggestion, shown as such
-
-
 def record_verdict(
     session: Session,
     claim_key: str,
@@ -88,115 +67,59 @@ def record_verdict(
         raise InvalidVerdictError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     if not reviewer or not reviewer.strip():
         raise MissingReviewerError("give --reviewer NAME or set EVIDENCE_REVIEWER")
-    claim = _claim(session, slug, claim_key)
-    article = _linked_article(session, claim, pmid)
-    row = Verdict(
-        claim_id=claim.id,
-        pmid=pmid,
-        verdict=verdict,
-        reviewer=reviewer.strip(),
-        note=note or None,
-        created_at=writes.utcnow(),
-        record_sha256=article.record_sha256,
-        flags_at_review=list(article.flags),
-    )
-    session.add(row)
-    session.flush()
-    return _row(claim.key, row)
+    claim_id = _claim_id(session, slug, claim_key)
+    record = _linked(session, claim_id, claim_key, pmid)
+    row = verdicts.add_verdict(session, claim_id, record, verdict, reviewer.strip(), note or None)
+    return VerdictRow(claim_key, row.pmid, row.verdict, row.reviewer, row.note, row.created_at)
 
 
 def pair_status(
     session: Session, claim_key: str, pmid: str | None = None, *, slug: str | None = None
 ) -> list[PairStatus]:
     """Every judged pair of the claim (or just ``pmid``), with history and re-review flags."""
-    claim = _claim(session, slug, claim_key)
+    claim_id = _claim_id(session, slug, claim_key)
     if pmid is not None:
-        _linked_article(session, claim, pmid)
-    query = select(Verdict).where(Verdict.claim_id == claim.id)
-    if pmid is not None:
-        query = query.where(Verdict.pmid == pmid)
-    verdicts = list(session.scalars(query.order_by(Verdict.created_at, Verdict.id)))
-    by_pmid: dict[str, list[Verdict]] = {}
-    for verdict in verdicts:
-        by_pmid.setdefault(verdict.pmid, []).append(verdict)
-    return [
-        _status(claim.key, session.get(Article, p), rows) for p, rows in sorted(by_pmid.items())
-    ]
+        _linked(session, claim_id, claim_key, pmid)
+    rows = verdicts.verdicts_of(session, claim_id, pmid)
+    by_pmid: dict[str, list[verdicts.VerdictRecord]] = {}
+    for row in rows:
+        by_pmid.setdefault(row.pmid, []).append(row)
+    stored = verdicts.records_of(session, set(by_pmid))
+    return [_status(claim_key, stored[p], by_pmid[p]) for p in sorted(by_pmid)]
 
 
-def review_queue(
-    session: Session, claim_key: str | None = None, *, slug: str | None = None
-) -> list[QueueItem]:
-    """Studies not judged yet, or changed since judged, in evidence order, claim by claim."""
-    report = _load_report(session, slug)
-    claim_set = resolve_claim_set(session, report.article.slug)
-    keys = [c.key for c in report.claims]
-    if claim_key is not None and claim_key not in keys:
-        raise UnknownClaimError(f"unknown claim {claim_key!r} (known: {', '.join(keys)})")
-    items: list[QueueItem] = []
-    for claim in report.claims:
-        if claim_key is not None and claim.key != claim_key:
-            continue
-        judged = {s.pmid: s for s in pair_status(session, claim.key, slug=claim_set.slug)}
-        for study in sorted(claim.studies, key=study_order):
-            status = judged.get(study.pmid)
-            if status is not None and not status.needs_rereview:
-                continue
-            items.append(
-                QueueItem(
-                    claim=claim.key,
-                    pmid=study.pmid,
-                    title=study.title,
-                    year=study.year,
-                    level=study.level_label,
-                    flags=study.flags,
-                    rereview=status is not None,
-                    key_sentence=study.key_sentence,
-                    suggested_stance=study.suggested_stance,
-                )
-            )
-    return items
+def _claim_id(session: Session, slug: str | None, key: str) -> int:
+    return writes.claim_by_key(session, reads.resolve_claim_set(session, slug).slug, key).id
 
 
-def _claim(session: Session, slug: str | None, key: str) -> Claim:
-    return writes.claim_by_key(session, resolve_claim_set(session, slug).slug, key)
+def _linked(session: Session, claim_id: int, claim_key: str, pmid: str) -> verdicts.LinkedRecord:
+    record = verdicts.linked_record(session, claim_id, pmid)
+    if record is None:
+        raise UnknownStudyError(f"PMID {pmid} is not linked to claim {claim_key!r}")
+    return record
 
 
-def _linked_article(session: Session, claim: Claim, pmid: str) -> Article:
-    link = session.get(ClaimArticle, (claim.id, pmid))
-    article = session.get(Article, pmid) if link is not None else None
-    if article is None:
-        raise UnknownStudyError(f"PMID {pmid} is not linked to claim {claim.key!r}")
-    return article
-
-
-def _status(claim_key: str, article: Article | None, rows: list[Verdict]) -> PairStatus:
-    assert article is not None  # verdicts reference stored articles (foreign key)
-    history = tuple(_row(claim_key, r) for r in rows)
-    current = {r.reviewer: r.verdict for r in rows}  # rows are oldest first
-    latest = rows[-1]
-    reason = None
-    if "retracted" in article.flags and "retracted" not in latest.flags_at_review:
-        reason = "retracted since the latest verdict"
-    elif article.record_sha256 != latest.record_sha256:
-        reason = "the PubMed record changed since the latest verdict"
+def _status(
+    claim_key: str, record: verdicts.LinkedRecord, rows: list[verdicts.VerdictRecord]
+) -> PairStatus:
+    latest = rows[-1]  # rows are oldest first
+    judged = VerdictInfo(
+        latest.reviewer,
+        latest.verdict,
+        latest.note,
+        latest.created_at,
+        latest.record_sha256,
+        latest.flags_at_review,
+    )
+    reason = rereview_reason(record.flags, record.record_sha256, judged)
     return PairStatus(
         claim=claim_key,
-        pmid=article.pmid,
-        title=article.title,
-        history=history,
-        current=current,
+        pmid=record.pmid,
+        title=record.title,
+        history=tuple(
+            VerdictRow(claim_key, r.pmid, r.verdict, r.reviewer, r.note, r.created_at) for r in rows
+        ),
+        current={r.reviewer: r.verdict for r in rows},
         needs_rereview=reason is not None,
         rereview_reason=reason,
-    )
-
-
-def _row(claim_key: str, row: Verdict) -> VerdictRow:
-    return VerdictRow(
-        claim=claim_key,
-        pmid=row.pmid,
-        verdict=row.verdict,
-        reviewer=row.reviewer,
-        note=row.note,
-        created_at=row.created_at,
     )

@@ -244,7 +244,9 @@ class RefreshRun(Base):
     tool_version: Mapped[str] = mapped_column(String(40))
     claims_file: Mapped[str | None] = mapped_column(Text)
     claims_sha256: Mapped[str | None] = mapped_column(String(64))
-    eutils_url: Mapped[str] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(String(40), server_default="eutils")
+    source_location: Mapped[str] = mapped_column(Text)  # a URL or a path
+    source_snapshot: Mapped[str | None] = mapped_column(Text)  # a mirror's snapshot
     options: Mapped[JsonDict] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
 

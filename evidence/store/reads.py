@@ -1,7 +1,7 @@
-"""Read functions: what the report shows, as plain frozen dataclasses.
+"""Read functions: what the report shows, as the domain's view dataclasses.
 
-A report is loaded in a fixed number of queries (ten), never one per claim or study:
-authors and publication types of every study come in one query each.
+A report is read in a fixed number of queries, never one per claim or study: authors and
+publication types of every study come in one query each.
 """
 
 from __future__ import annotations
@@ -11,16 +11,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from sqlalchemy import Subquery, select
 from sqlalchemy.orm import Session
 
 import evidence
-from evidence import grading
+from evidence.domain.audit import as_utc, pmid_order
 from evidence.domain.errors import NothingStoredError, UnknownArticleError
 from evidence.domain.records import Author
-from evidence.services.changes import ClaimChanges, claim_changes
+from evidence.domain.views import (
+    ArticleInfo,
+    ClaimReport,
+    QueryInfo,
+    RefreshInfo,
+    ReportData,
+    SearchRunInfo,
+    StudyInfo,
+    VerdictInfo,
+    study_order,
+)
 from evidence.store.models import (
     Article,
     ArticleAuthor,
@@ -37,205 +46,39 @@ from evidence.store.models import (
 
 RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
-PUBMED_BASE = "https://pubmed.ncbi.nlm.nih.gov/"
-DOI_BASE = "https://doi.org/"
-PMC_BASE = "https://pmc.ncbi.nlm.nih.gov/articles/"
 HIDDEN_PARAMS = frozenset({"api_key", "email", "tool", "term"})  # term: its own field
 
 RowT = TypeVar("RowT")
 
 
-# --- the data ------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
-class ArticleInfo:
-    """The health article under review (one claim set)."""
+class ClaimSetRef:
+    """A stored claim set: its row id and slug."""
 
+    id: int
     slug: str
-    title: str
-    source: str | None
-    url: str | None
-    reviewed_on: str | None
-
-
-@dataclass(frozen=True)
-class RefreshInfo:
-    """The last ``evidence refresh`` of the claim set."""
-
-    run_id: int
-    started_at: datetime
-    finished_at: datetime | None
-    status: str
-
-
-@dataclass(frozen=True)
-class SearchRunInfo:
-    """The latest esearch of a query: what was sent and what PubMed answered."""
-
-    term: str
-    params: tuple[tuple[str, str], ...]
-    started_at: datetime
-    status: str
-    count: int | None
-    retrieved: int
-    stored: int
-    new_pmids: int
-    query_translation: str | None
-    warnings: tuple[str, ...]
-    errors: tuple[str, ...]
-    unresolved: int
-    pmid_set_sha256: str | None
-    unresolved_ids: tuple[str, ...] = ()
-    message: str | None = None
-
-
-@dataclass(frozen=True)
-class QueryInfo:
-    """A query as defined in the claims file, with its latest run (None if never run)."""
-
-    label: str
-    term: str
-    latest_run: SearchRunInfo | None
-    runs: tuple[SearchRunInfo, ...] = ()  # every search run of the query, oldest first
-
-
-@dataclass(frozen=True)
-class StudyInfo:
-    """A study linked to a claim. Text fields come from PubMed: untrusted plain text."""
-
-    pmid: str
-    title: str
-    authors: tuple[str, ...]
-    journal: str | None
-    year: int | None
-    doi: str | None
-    pmc: str | None
-    publication_types: tuple[str, ...]
-    retracted: bool
-    design: str | None = None  # machine grade (evidence.grading); None until graded
-    design_label: str | None = None
-    evidence_level: int | None = None  # 1 strongest .. 9; None for notices or ungraded
-    provisional: bool = False  # graded from wording: the record is not indexed yet
-    flags: tuple[str, ...] = ()
-    verdicts: tuple[VerdictInfo, ...] = ()  # every reviewer verdict, oldest first
-    record_sha256: str | None = None  # of the stored record, to spot changes since review
-    relevance: float | None = None  # machine annotations (evidence.stance)
-    key_sentence: str | None = None
-    key_section: str | None = None
-    suggested_stance: str | None = None  # a machine suggestion, never a verdict
-    stance_sentence: str | None = None
-    stance_cues: tuple[str, ...] = ()
-
-    @property
-    def changed_since_review(self) -> bool:
-        """True when the record changed, or became retracted, after the latest verdict."""
-        if not self.verdicts:
-            return False
-        latest = self.verdicts[-1]
-        if "retracted" in self.flags and "retracted" not in latest.flags_at_review:
-            return True
-        return bool(latest.record_sha256 and self.record_sha256) and (
-            latest.record_sha256 != self.record_sha256
-        )
-
-    @property
-    def current_verdicts(self) -> dict[str, str]:
-        """Each reviewer's latest verdict."""
-        return {v.reviewer: v.verdict for v in self.verdicts}
-
-    @property
-    def level_label(self) -> str:
-        """``"2 · Randomized controlled trial"``, marked provisional when it is."""
-        if self.design_label is None:
-            return "not graded"
-        level = f"{self.evidence_level} · " if self.evidence_level is not None else ""
-        return level + self.design_label + (" (provisional)" if self.provisional else "")
-
-    @property
-    def pubmed_url(self) -> str:
-        """The record on PubMed."""
-        return f"{PUBMED_BASE}{quote(self.pmid, safe='')}/"
-
-    @property
-    def doi_url(self) -> str | None:
-        """The DOI resolver URL, the DOI percent-encoded (``/`` kept)."""
-        doi = (self.doi or "").strip()
-        return f"{DOI_BASE}{quote(doi, safe='/')}" if doi else None
-
-    @property
-    def pmc_url(self) -> str | None:
-        """The full text on PubMed Central, when the PMC id is well formed."""
-        digits = (self.pmc or "").strip().upper().removeprefix("PMC")
-        return f"{PMC_BASE}PMC{digits}/" if digits.isdigit() else None
-
-
-@dataclass(frozen=True)
-class VerdictInfo:
-    """A reviewer's verdict on a claim-study pair."""
-
-    reviewer: str
-    verdict: str
-    note: str | None
-    created_at: datetime
-    record_sha256: str | None = None  # the record as it was when judged
-    flags_at_review: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ClaimReport:
-    """An active claim with its queries and its active studies."""
-
-    key: str
-    statement: str
-    section: str | None
-    queries: tuple[QueryInfo, ...]
-    studies: tuple[StudyInfo, ...]
-
-    @property
-    def retracted_count(self) -> int:
-        """How many of the claim's studies are retracted."""
-        return sum(1 for s in self.studies if s.retracted)
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """Everything a report shows for one claim set."""
-
     article: ArticleInfo
-    generated_at: datetime
-    tool_version: str
-    last_refresh: RefreshInfo | None
-    claims: tuple[ClaimReport, ...]
-    changes: tuple[ClaimChanges, ...] = ()  # per claim, since its previous refresh
-    rules_version: str = grading.RULES_VERSION
 
 
 # --- loading -------------------------------------------------------------------------------
 
 
-def load_report(
-    session: Session, slug: str | None = None, *, now: datetime | None = None
-) -> ReportData:
-    """The report of claim set ``slug`` (or of the only one stored)."""
-    claim_set = resolve_claim_set(session, slug)
+def read_report(session: Session, ref: ClaimSetRef, *, now: datetime | None = None) -> ReportData:
+    """The claims, queries, runs, studies and verdicts of a claim set (no changes, summaries)."""
     claims = list(
         session.scalars(
             select(Claim)
-            .where(Claim.claim_set_id == claim_set.id, Claim.active.is_(True))
+            .where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
             .order_by(Claim.position, Claim.id)
         )
     )
-    queries = _queries_by_claim(session, claim_set.id)
-    studies = _studies_by_claim(session, claim_set.id)
+    queries = _queries_by_claim(session, ref.id)
+    studies = _studies_by_claim(session, ref.id)
     return ReportData(
-        article=ArticleInfo(
-            claim_set.slug, claim_set.title, claim_set.source, claim_set.url, claim_set.reviewed_on
-        ),
+        article=ref.article,
         generated_at=now or datetime.now(UTC),
         tool_version=evidence.__version__,
-        last_refresh=_last_refresh(session, claim_set.id),
-        changes=tuple(claim_changes(session, claim_set.id)),
+        last_refresh=_last_refresh(session, ref.id),
         claims=tuple(
             ClaimReport(c.key, c.statement, c.section, tuple(queries[c.id]), tuple(studies[c.id]))
             for c in claims
@@ -243,7 +86,7 @@ def load_report(
     )
 
 
-def resolve_claim_set(session: Session, slug: str | None) -> ClaimSet:
+def resolve_claim_set(session: Session, slug: str | None) -> ClaimSetRef:
     """The claim set ``slug``; without a slug, the only one stored."""
     slugs = list(session.scalars(select(ClaimSet.slug).order_by(ClaimSet.slug)))
     if not slugs:
@@ -255,10 +98,11 @@ def resolve_claim_set(session: Session, slug: str | None) -> ClaimSet:
                 f"({', '.join(slugs)})"
             )
         slug = slugs[0]
-    claim_set = session.scalar(select(ClaimSet).where(ClaimSet.slug == slug))
-    if claim_set is None:
+    found = session.scalar(select(ClaimSet).where(ClaimSet.slug == slug))
+    if found is None:
         raise UnknownArticleError(f"no article {slug!r} stored (known: {', '.join(slugs)})")
-    return claim_set
+    article = ArticleInfo(found.slug, found.title, found.source, found.url, found.reviewed_on)
+    return ClaimSetRef(found.id, found.slug, article)
 
 
 def claim_keys(session: Session, slug: str) -> list[str]:
@@ -338,7 +182,7 @@ def _run_info(run: SearchRun) -> SearchRunInfo:
         errors=tuple(str(e) for e in run.errors or ()),
         unresolved=len(run.unresolved or {}),
         pmid_set_sha256=run.pmid_set_sha256,
-        unresolved_ids=tuple(sorted(run.unresolved or {}, key=lambda p: (len(p), p))),
+        unresolved_ids=tuple(sorted(run.unresolved or {}, key=pmid_order)),
         message=run.message,
     )
 
@@ -480,16 +324,3 @@ def _author_name(row: ArticleAuthor) -> str:
         initials=row.initials,
         collective_name=row.collective_name,
     ).display_name
-
-
-def study_order(study: StudyInfo) -> tuple[int, float, bool, int, int, str]:
-    """Strongest evidence level first (notices, ungraded last), then most relevant, newest."""
-    level = study.evidence_level if study.evidence_level is not None else 99
-    year_key = -study.year if study.year is not None else 0
-    relevance = -(study.relevance or 0.0)
-    return (level, relevance, study.year is None, year_key, len(study.pmid), study.pmid)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time made timezone-aware (SQLite hands back naive UTC datetimes)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from evidence import grading
 from evidence.domain import records
+from evidence.domain.audit import utcnow
 from evidence.domain.claims import ClaimsFile
+from evidence.domain.errors import UnknownClaimError
 from evidence.store.models import (
     Article,
     ArticleAuthor,
@@ -24,22 +25,8 @@ from evidence.store.models import (
     ClaimArticle,
     ClaimSet,
     Query,
-    SearchRun,
-    SearchRunPmid,
 )
 from evidence.store.upsert import chunks, insert_rows, upsert
-
-
-def utcnow() -> datetime:
-    """Now, in UTC (timestamps are stored timezone-aware)."""
-    return datetime.now(UTC)
-
-
-def pmid_set_sha256(pmids: Iterable[str]) -> str:
-    """SHA-256 of a PMID set: sorted numerically, one per line (reproducible by hand)."""
-    ordered = sorted(set(pmids), key=lambda p: (len(p), p))
-    return hashlib.sha256("".join(f"{p}\n" for p in ordered).encode()).hexdigest()
-
 
 # --- claims ------------------------------------------------------------------------------
 
@@ -99,12 +86,15 @@ def stored_pmids(session: Session, pmids: Iterable[str]) -> set[str]:
     return found
 
 
-def store_articles(session: Session, articles: Sequence[records.Article]) -> int:
-    """Upsert records and replace their child rows, in batches. Returns how many."""
+Grades = Mapping[str, Mapping[str, Any]]  # pmid -> grade columns (see services.records)
+
+
+def store_articles(session: Session, articles: Sequence[records.Article], grades: Grades) -> int:
+    """Upsert records with their grade columns, replace their child rows. Returns how many."""
     if not articles:
         return 0
     now = utcnow()
-    rows = [_article_row(a, now) for a in articles]
+    rows = [{**grades[a.pmid], **_article_row(a, now)} for a in articles]
     update_columns = [c for c in rows[0] if c not in ("pmid", "first_stored_at")]
     upsert(session, Article.__table__, rows, keys=["pmid"], update=update_columns)  # type: ignore[arg-type]
     pmids = [a.pmid for a in articles]
@@ -118,45 +108,29 @@ def store_articles(session: Session, articles: Sequence[records.Article]) -> int
     return len(articles)
 
 
-def grade_columns(article: records.Article) -> dict[str, Any]:
-    """The study grade and flags of a record, as stored on its row."""
-    study = grading.grade(article)
-    return {
-        "design": study.design,
-        "evidence_level": study.level,
-        "design_label": study.label,
-        "grade_reason": study.reason,
-        "grade_provisional": study.provisional,
-        "flags": sorted(str(f) for f in grading.flags(article)),
-        "rules_version": study.rules_version,
-    }
-
-
-def regrade_stale(session: Session) -> int:
-    """Grade again, from their raw XML, the records graded by other rules (or never)."""
-    from evidence.sources.pubmed_xml.parser import parse_articles
-
+def stale_grades(session: Session, rules_version: str) -> Iterable[list[tuple[str, bytes]]]:
+    """(pmid, raw record XML) of the records graded by other rules (or never), in batches."""
     stale = select(Article.pmid, Article.raw_xml).where(
-        (Article.rules_version != grading.RULES_VERSION) | (Article.rules_version.is_(None))
+        (Article.rules_version != rules_version) | (Article.rules_version.is_(None))
     )
-    done = 0
     for batch in chunks(session.execute(stale).all()):
-        rows = []
-        for pmid, raw in batch:
-            for article in parse_articles(b"<PubmedArticleSet>" + raw + b"</PubmedArticleSet>"):
-                rows.append({"b_pmid": pmid, **grade_columns(article)})
-        if rows:
-            values: dict[str, Any] = {n: bindparam(n) for n in rows[0] if n != "b_pmid"}
-            table = cast(Table, Article.__table__)
-            stmt = update(table).where(table.c.pmid == bindparam("b_pmid"))
-            session.connection().execute(stmt.values(values), rows)
-            done += len(rows)
-    return done
+        yield [(pmid, raw) for pmid, raw in batch]
+
+
+def update_grades(session: Session, grades: Grades) -> int:
+    """Write new grade columns onto stored records (one executemany). Returns how many."""
+    rows = [{"b_pmid": pmid, **columns} for pmid, columns in grades.items()]
+    if not rows:
+        return 0
+    values: dict[str, Any] = {n: bindparam(n) for n in rows[0] if n != "b_pmid"}
+    table = cast(Table, Article.__table__)
+    stmt = update(table).where(table.c.pmid == bindparam("b_pmid"))
+    session.connection().execute(stmt.values(values), rows)
+    return len(rows)
 
 
 def _article_row(article: records.Article, now: datetime) -> dict[str, Any]:
     return {
-        **grade_columns(article),
         "pmid": article.pmid,
         "pmid_version": article.pmid_version,
         "record_type": article.record_type,
@@ -232,19 +206,13 @@ def _link_rows(article: records.Article) -> list[dict[str, Any]]:
 # --- search runs and links -------------------------------------------------------------------
 
 
-def add_search_pmids(session: Session, run: SearchRun, pmids: Sequence[str]) -> None:
-    """Record which PMIDs ``run`` retrieved, with their rank."""
-    rows = [{"search_run_id": run.id, "pmid": p, "position": i} for i, p in enumerate(pmids)]
-    insert_rows(session, SearchRunPmid.__table__, rows)  # type: ignore[arg-type]
-
-
-def link_claim(session: Session, claim: Claim, refresh_id: int, pmids: Iterable[str]) -> None:
+def link_claim(session: Session, claim_id: int, refresh_id: int, pmids: Iterable[str]) -> None:
     """Make ``pmids`` (those stored) the claim's active studies; others become inactive."""
     present = stored_pmids(session, pmids)
     now = utcnow()
     rows = [
         {
-            "claim_id": claim.id,
+            "claim_id": claim_id,
             "pmid": p,
             "first_run_id": refresh_id,
             "last_run_id": refresh_id,
@@ -255,7 +223,7 @@ def link_claim(session: Session, claim: Claim, refresh_id: int, pmids: Iterable[
         for p in sorted(present)
     ]
     session.execute(
-        update(ClaimArticle).where(ClaimArticle.claim_id == claim.id).values(active=False)
+        update(ClaimArticle).where(ClaimArticle.claim_id == claim_id).values(active=False)
     )
     upsert(
         session,
@@ -272,21 +240,71 @@ def claim_by_key(session: Session, slug: str, key: str) -> Claim:
         select(Claim).join(ClaimSet).where(ClaimSet.slug == slug, Claim.key == key)
     )
     if claim is None:
-        from evidence.domain.errors import UnknownClaimError
-
         known = session.scalars(
             select(Claim.key).join(ClaimSet).where(ClaimSet.slug == slug).order_by(Claim.position)
         )
-        raise UnknownClaimError(
-            f"unknown claim {key!r} for article {slug!r} (known: {', '.join(known)})"
-        )
+        raise UnknownClaimError.of("claim", key, known, f" for article {slug!r}")
     return claim
 
 
-def query_by_label(session: Session, claim_set_id: int, claim_key: str, label: str) -> Query:
-    """The query ``label`` of claim ``claim_key`` (must exist: claims are synced first)."""
-    return session.scalars(
-        select(Query)
-        .join(Claim)
-        .where(Claim.claim_set_id == claim_set_id, Claim.key == claim_key, Query.label == label)
-    ).one()
+def claim_and_query_ids(
+    session: Session, claim_set_id: int
+) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Claim key -> row id, and (claim key, query label) -> query row id, in one query."""
+    rows = session.execute(
+        select(Claim.key, Claim.id, Query.label, Query.id)
+        .join(Query, Query.claim_id == Claim.id, isouter=True)
+        .where(Claim.claim_set_id == claim_set_id)
+    )
+    claims: dict[str, int] = {}
+    queries: dict[tuple[str, str], int] = {}
+    for key, claim_id, label, query_id in rows:
+        claims[key] = claim_id
+        if query_id is not None:
+            queries[(key, label)] = query_id
+    return claims, queries
+
+
+# --- machine annotations of links --------------------------------------------------------------
+
+
+def unannotated_links(session: Session, claim_id: int, version: str) -> list[tuple[str, bytes]]:
+    """(pmid, raw record XML) of the claim's active links not annotated by ``version``."""
+    rows = session.execute(
+        select(ClaimArticle.pmid, Article.raw_xml)
+        .join(Article, Article.pmid == ClaimArticle.pmid)
+        .where(
+            ClaimArticle.claim_id == claim_id,
+            ClaimArticle.active.is_(True),
+            (ClaimArticle.stance_version.is_(None)) | (ClaimArticle.stance_version != version),
+        )
+    )
+    return [(pmid, raw) for pmid, raw in rows]
+
+
+ANNOTATION_COLUMNS = (
+    "relevance",
+    "key_sentence",
+    "key_section",
+    "suggested_stance",
+    "stance_sentence",
+    "stance_cues",
+    "stance_version",
+)
+
+
+def save_annotations(
+    session: Session, claim_id: int, annotations: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Write machine annotations (pmid -> ANNOTATION_COLUMNS) onto the claim's links."""
+    rows = [{"b_claim": claim_id, "b_pmid": pmid, **cols} for pmid, cols in annotations.items()]
+    if not rows:
+        return
+    table = cast(Table, ClaimArticle.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.claim_id == bindparam("b_claim"), table.c.pmid == bindparam("b_pmid"))
+        .values({name: bindparam(name) for name in ANNOTATION_COLUMNS})
+    )
+    for batch in chunks(rows):
+        session.connection().execute(stmt, batch)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from evidence.domain.errors import ConfigError, ReportWriteError
+from evidence.domain.views import ReportData
 from evidence.report.exports.references import to_bibtex, to_csl_json, to_ris
 from evidence.report.exports.select import (
     NOT_REVIEWED,
@@ -23,7 +24,6 @@ from evidence.report.exports.select import (
 )
 from evidence.report.exports.sheets import to_csv, to_xlsx
 from evidence.report.tables import json_document
-from evidence.store.reads import ReportData
 
 __all__ = [
     "FORMATS",

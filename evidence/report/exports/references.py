@@ -12,8 +12,9 @@ import json
 import re
 from typing import Any
 
+from evidence.domain.views import ReportData, StudyInfo
 from evidence.report.exports.select import Reference, note, one_line, references
-from evidence.store.reads import ReportData, StudyInfo
+from evidence.report.links import pubmed_url
 
 _INITIALS = re.compile(r"[A-Z]{1,4}")
 _LATEX = {
@@ -69,7 +70,7 @@ def _ris_record(ref: Reference) -> str:
         (container, study.journal if kind(study) != "book" else None),
         ("PY", study.year),
         ("DO", study.doi),
-        ("UR", study.pubmed_url),
+        ("UR", pubmed_url(study.pmid)),
         ("AN", study.pmid),
         *(("KW", t) for t in study.publication_types),
         ("N1", note(ref)),
@@ -102,7 +103,7 @@ def _bib_entry(ref: Reference) -> str:
         "year": str(study.year) if study.year is not None else None,
         "note": note(ref),
     }
-    verbatim = {"doi": study.doi, "pmid": study.pmid, "url": study.pubmed_url}
+    verbatim = {"doi": study.doi, "pmid": study.pmid, "url": pubmed_url(study.pmid)}
     fields = [(k, latex_escape(one_line(v))) for k, v in text.items() if v]
     if study.authors:
         fields.insert(1, ("author", " and ".join(_bib_author(a) for a in study.authors)))
@@ -154,7 +155,7 @@ def _csl_item(ref: Reference) -> dict[str, Any]:
         "issued": {"date-parts": [[study.year]]} if study.year is not None else None,
         "DOI": study.doi,
         "PMID": study.pmid,
-        "URL": study.pubmed_url,
+        "URL": pubmed_url(study.pmid),
         "note": note(ref),
     }
     return {key: value for key, value in item.items() if value not in (None, "", [])}

@@ -8,14 +8,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
-from evidence.certainty import consensus_verdict
 from evidence.domain.errors import UnknownClaimError
-from evidence.services.review import VERDICTS
-from evidence.store.reads import ClaimReport, ReportData, StudyInfo
+from evidence.domain.views import ClaimReport, ReportData, StudyInfo, consensus_verdict
+from evidence.domain.vocab import DISPUTED, NOT_REVIEWED, VERDICT_FILTERS
 
-NOT_REVIEWED = "not-reviewed"
-DISPUTED = "disputed"
-VERDICT_FILTERS = (*VERDICTS, DISPUTED, NOT_REVIEWED)
+__all__ = ["DISPUTED", "NOT_REVIEWED", "VERDICT_FILTERS"]
 
 
 def consensus(study: StudyInfo) -> str:
@@ -40,9 +37,7 @@ def filter_report(
     known = [claim.key for claim in data.claims]
     unknown = [key for key in claims if key not in known]
     if unknown:
-        raise UnknownClaimError(
-            f"unknown claim {unknown[0]!r} (known: {', '.join(known) or 'none'})"
-        )
+        raise UnknownClaimError.of("claim", unknown[0], known)
     kept = [claim for claim in data.claims if not claims or claim.key in claims]
     return replace(
         data,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import io
 
+from evidence.domain.views import ReportData
 from evidence.report.exports.select import consensus
 from evidence.report.tables import CSV_COLUMNS, Cell, guard_cell, link_row
-from evidence.store.reads import ReportData
 
 EXPORT_COLUMNS = (*CSV_COLUMNS, "verdict")
 SHEET_NAME = "studies"

@@ -22,10 +22,11 @@ import requests
 
 from evidence.domain.errors import PermanentPubMedError, TransientPubMedError
 from evidence.settings import EutilsSettings, redact
+from evidence.sources.base import SearchResult, SliceInfo
 from evidence.sources.eutils.esearch import EsearchPage
 from evidence.sources.eutils.pacing import RateLimiter, backoff_delay, parse_retry_after
 from evidence.sources.eutils.responses import BadBody, check_efetch, one_line, read_esearch
-from evidence.sources.eutils.slicing import SliceInfo, search_in_slices, shortfall, uid_range_term
+from evidence.sources.eutils.slicing import search_in_slices, shortfall, uid_range_term
 from evidence.sources.eutils.transport import HttpTransport, Reply, retry_cause
 
 log = logging.getLogger("evidence.pubmed")
@@ -42,24 +43,6 @@ _PMID = re.compile(r"[0-9]{1,12}")
 _ERROR_TEXT = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Every id a search returned (in PMID slices past the cap), with what it took."""
-
-    term: str
-    count: int
-    pmids: tuple[str, ...]
-    query_translation: str | None
-    warnings: tuple[str, ...]
-    errors: tuple[str, ...]
-    params: dict[str, str]
-    requests: int
-    retries: tuple[str, ...]
-    complete: bool  # nothing known missing: ``shortfall`` is empty
-    slices: tuple[SliceInfo, ...] = ()  # the PMID ranges of a search over the cap
-    shortfall: tuple[SliceInfo, ...] = ()  # ranges PubMed counted but did not list
 
 
 @dataclass(frozen=True)

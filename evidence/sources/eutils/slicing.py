@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from evidence.domain.errors import PermanentPubMedError
+from evidence.sources.base import SliceInfo
 
 log = logging.getLogger("evidence.pubmed")
 
@@ -41,30 +42,6 @@ class PmidRange:
     lo: int
     hi: int
     count: int
-
-
-@dataclass(frozen=True)
-class SliceInfo:
-    """One slice of a search: its PMID range, PubMed's Count and the ids retrieved."""
-
-    lo: int
-    hi: int
-    count: int
-    retrieved: int
-
-    @property
-    def missing(self) -> int:
-        """How many ids PubMed counted but did not list (0 when complete)."""
-        return max(0, self.count - self.retrieved)
-
-    @property
-    def label(self) -> str:
-        """The range as PubMed syntax, e.g. ``1:5000[uid]``."""
-        return f"{self.lo}:{self.hi}[uid]"
-
-    def to_json(self) -> dict[str, int]:
-        """A JSON-ready dict (for ``search_runs.slices``)."""
-        return {"lo": self.lo, "hi": self.hi, "count": self.count, "retrieved": self.retrieved}
 
 
 def uid_range_term(term: str, lo: int, hi: int) -> str:
@@ -172,11 +149,3 @@ def shortfall(count: int, retrieved: int, slices: Sequence[SliceInfo]) -> tuple[
     if count - retrieved > sum(s.missing for s in short):
         short += (SliceInfo(PMID_MIN, PMID_MAX, count, retrieved),)
     return short
-
-
-def describe_shortfall(short: Sequence[SliceInfo], limit: int = 5) -> str:
-    """``1:5000[uid] (10 missing), ...`` for messages; at most ``limit`` slices named."""
-    parts = [f"{s.label} ({s.missing} missing)" for s in short[:limit]]
-    if len(short) > limit:
-        parts.append(f"and {len(short) - limit} more")
-    return ", ".join(parts)

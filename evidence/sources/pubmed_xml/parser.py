@@ -97,6 +97,11 @@ def parse_articles(source: bytes | BinaryIO) -> list[Article]:
     return [record for record in parse(source) if isinstance(record, Article)]
 
 
+def parse_stored(raw_record: bytes) -> list[Article]:
+    """The article of one stored record's raw XML (a bare ``PubmedArticle`` element)."""
+    return parse_articles(b"<PubmedArticleSet>" + raw_record + b"</PubmedArticleSet>")
+
+
 def _as_stream(source: bytes | BinaryIO) -> BinaryIO:
     """A binary stream over ``source``; a str is refused (lxml would open it as a path/URL)."""
     if isinstance(source, bytes | bytearray | memoryview):

@@ -1,0 +1,234 @@
+"""What the reports, the CLI and the review desk show: plain frozen dataclasses, and the
+pure rules over them (consensus, re-review, study order), each defined once.
+
+Built by :mod:`evidence.services.views` from storage; rendered by :mod:`evidence.report`
+and the CLI. Text fields that come from PubMed are untrusted plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from evidence.domain.audit import pmid_order
+from evidence.domain.vocab import DISPUTED
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """The health article under review (one claim set)."""
+
+    slug: str
+    title: str
+    source: str | None
+    url: str | None
+    reviewed_on: str | None
+
+
+@dataclass(frozen=True)
+class RefreshInfo:
+    """The last ``evidence refresh`` of the claim set."""
+
+    run_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+
+
+@dataclass(frozen=True)
+class SearchRunInfo:
+    """One search of a query: what was sent and what the source answered."""
+
+    term: str
+    params: tuple[tuple[str, str], ...]
+    started_at: datetime
+    status: str
+    count: int | None
+    retrieved: int
+    stored: int
+    new_pmids: int
+    query_translation: str | None
+    warnings: tuple[str, ...]
+    errors: tuple[str, ...]
+    unresolved: int
+    pmid_set_sha256: str | None
+    unresolved_ids: tuple[str, ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """A query as defined in the claims file, with its latest run (None if never run)."""
+
+    label: str
+    term: str
+    latest_run: SearchRunInfo | None
+    runs: tuple[SearchRunInfo, ...] = ()  # every search run of the query, oldest first
+
+
+@dataclass(frozen=True)
+class VerdictInfo:
+    """A reviewer's verdict on a claim-study pair."""
+
+    reviewer: str
+    verdict: str
+    note: str | None
+    created_at: datetime
+    record_sha256: str | None = None  # the record as it was when judged
+    flags_at_review: tuple[str, ...] = ()
+
+
+def rereview_reason(
+    flags: Sequence[str], record_sha256: str | None, latest: VerdictInfo | None
+) -> str | None:
+    """Why a judged study needs judging again (retracted or changed since), or None.
+
+    The one re-review rule: retracted after the latest verdict, or the stored record's hash
+    differs from the one judged (a hash missing on either side is no evidence of change).
+    """
+    if latest is None:
+        return None
+    if "retracted" in flags and "retracted" not in latest.flags_at_review:
+        return "retracted since the latest verdict"
+    if latest.record_sha256 and record_sha256 and latest.record_sha256 != record_sha256:
+        return "the PubMed record changed since the latest verdict"
+    return None
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """A study linked to a claim. Text fields come from PubMed: untrusted plain text."""
+
+    pmid: str
+    title: str
+    authors: tuple[str, ...]
+    journal: str | None
+    year: int | None
+    doi: str | None
+    pmc: str | None
+    publication_types: tuple[str, ...]
+    retracted: bool
+    design: str | None = None  # machine grade (evidence.grading); None until graded
+    design_label: str | None = None
+    evidence_level: int | None = None  # 1 strongest .. 9; None for notices or ungraded
+    provisional: bool = False  # graded from wording: the record is not indexed yet
+    flags: tuple[str, ...] = ()
+    verdicts: tuple[VerdictInfo, ...] = ()  # every reviewer verdict, oldest first
+    record_sha256: str | None = None  # of the stored record, to spot changes since review
+    relevance: float | None = None  # machine annotations (evidence.stance)
+    key_sentence: str | None = None
+    key_section: str | None = None
+    suggested_stance: str | None = None  # a machine suggestion, never a verdict
+    stance_sentence: str | None = None
+    stance_cues: tuple[str, ...] = ()
+
+    @property
+    def rereview_reason(self) -> str | None:
+        """Why the study must be judged again, by :func:`rereview_reason`."""
+        latest = self.verdicts[-1] if self.verdicts else None
+        return rereview_reason(self.flags, self.record_sha256, latest)
+
+    @property
+    def changed_since_review(self) -> bool:
+        """True when the record changed, or became retracted, after the latest verdict."""
+        return self.rereview_reason is not None
+
+    @property
+    def current_verdicts(self) -> dict[str, str]:
+        """Each reviewer's latest verdict."""
+        return {v.reviewer: v.verdict for v in self.verdicts}
+
+    @property
+    def level_label(self) -> str:
+        """``"2 · Randomized controlled trial"``, marked provisional when it is."""
+        if self.design_label is None:
+            return "not graded"
+        level = f"{self.evidence_level} · " if self.evidence_level is not None else ""
+        return level + self.design_label + (" (provisional)" if self.provisional else "")
+
+
+def consensus_verdict(study: StudyInfo) -> str | None:
+    """The reviewers' common verdict, "disputed" when their latest verdicts differ, or None."""
+    current = set(study.current_verdicts.values())
+    if not current:
+        return None
+    return current.pop() if len(current) == 1 else DISPUTED
+
+
+def study_order(study: StudyInfo) -> tuple[int, float, bool, int, int, str]:
+    """Strongest evidence level first (notices, ungraded last), then most relevant, newest."""
+    level = study.evidence_level if study.evidence_level is not None else 99
+    year_key = -study.year if study.year is not None else 0
+    relevance = -(study.relevance or 0.0)
+    return (level, relevance, study.year is None, year_key, *pmid_order(study.pmid))
+
+
+@dataclass(frozen=True)
+class ClaimChanges:
+    """Studies of one claim that appeared, disappeared or were updated between two refreshes."""
+
+    claim: str
+    previous_refresh: int | None
+    latest_refresh: int | None
+    added: tuple[str, ...]
+    dropped: tuple[str, ...]
+    updated: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was added, dropped or updated."""
+        return bool(self.added or self.dropped or self.updated)
+
+
+@dataclass(frozen=True)
+class ClaimSummary:
+    """What the evidence for one claim amounts to (built by :mod:`evidence.certainty`)."""
+
+    claim: str
+    studies: int
+    by_level: dict[str, int]
+    by_verdict: dict[str, int]  # reviewer consensus per study ("disputed" when they differ)
+    by_suggestion: dict[str, int]  # machine suggestions, kept apart
+    retracted: int
+    certainty: str
+    direction: str | None  # supports | contradicts | mixed | None (nothing counted)
+    reasons: tuple[str, ...]
+    rules_version: str
+
+
+@dataclass(frozen=True)
+class ClaimReport:
+    """An active claim with its queries, its active studies and, once built, its summary."""
+
+    key: str
+    statement: str
+    section: str | None
+    queries: tuple[QueryInfo, ...]
+    studies: tuple[StudyInfo, ...]
+    summary: ClaimSummary | None = field(default=None, compare=False)
+
+    @property
+    def summarized(self) -> ClaimSummary:
+        """The summary; views built by :mod:`evidence.services.views` always carry one."""
+        if self.summary is None:
+            raise ValueError(f"claim {self.key!r} has no summary: build views with services")
+        return self.summary
+
+    @property
+    def retracted_count(self) -> int:
+        """How many of the claim's studies are retracted."""
+        return sum(1 for s in self.studies if s.retracted)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows for one claim set."""
+
+    article: ArticleInfo
+    generated_at: datetime
+    tool_version: str
+    last_refresh: RefreshInfo | None
+    claims: tuple[ClaimReport, ...]
+    changes: tuple[ClaimChanges, ...] = ()  # per claim, since its previous refresh
+    rules_version: str = ""  # the grading rules the stored grades follow

@@ -1,0 +1,95 @@
+"""The views every output shows, each built once: the report data with its claim summaries,
+the claim ids, and the review queue (from the same loaded report, no extra queries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from evidence import grading
+from evidence.certainty import summarize
+from evidence.domain.errors import UnknownClaimError
+from evidence.domain.views import ClaimReport, ReportData, StudyInfo, study_order
+from evidence.services.changes import claim_changes
+from evidence.store import reads
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A study of a claim not judged yet (or flagged for re-review)."""
+
+    claim: str
+    pmid: str
+    title: str
+    year: int | None
+    level: str
+    flags: tuple[str, ...]
+    rereview: bool
+    key_sentence: str | None = None
+    suggested_stance: str | None = None  # machine suggestion, shown as such
+
+
+def load_report(
+    session: Session, slug: str | None = None, *, now: datetime | None = None
+) -> ReportData:
+    """The report of claim set ``slug`` (or of the only one stored), summaries included."""
+    ref = reads.resolve_claim_set(session, slug)
+    data = reads.read_report(session, ref, now=now)
+    return replace(
+        summarized(data),
+        changes=tuple(claim_changes(session, ref.id)),
+        rules_version=grading.RULES_VERSION,
+    )
+
+
+def summarized(data: ReportData) -> ReportData:
+    """``data`` with every claim's summary built."""
+    return replace(data, claims=tuple(with_summary(c) for c in data.claims))
+
+
+def with_summary(claim: ClaimReport) -> ClaimReport:
+    """The claim with its certainty summary (machine suggestions counted apart)."""
+    suggestions = {s.pmid: s.suggested_stance for s in claim.studies if s.suggested_stance}
+    return replace(claim, summary=summarize(claim, suggestions))
+
+
+def claim_keys(session: Session, slug: str) -> list[str]:
+    """The active claim ids of claim set ``slug``, in order."""
+    return reads.claim_keys(session, slug)
+
+
+def review_queue(
+    session: Session, claim_key: str | None = None, *, slug: str | None = None
+) -> list[QueueItem]:
+    """Studies not judged yet, or changed since judged, in evidence order, claim by claim.
+
+    Built from one loaded report: a fixed number of statements whatever the claims,
+    studies and verdicts.
+    """
+    report = reads.read_report(session, reads.resolve_claim_set(session, slug))
+    keys = [c.key for c in report.claims]
+    if claim_key is not None and claim_key not in keys:
+        raise UnknownClaimError.of("claim", claim_key, keys)
+    return [
+        _queue_item(claim.key, study)
+        for claim in report.claims
+        if claim_key is None or claim.key == claim_key
+        for study in sorted(claim.studies, key=study_order)
+        if not study.verdicts or study.changed_since_review
+    ]
+
+
+def _queue_item(claim_key: str, study: StudyInfo) -> QueueItem:
+    return QueueItem(
+        claim=claim_key,
+        pmid=study.pmid,
+        title=study.title,
+        year=study.year,
+        level=study.level_label,
+        flags=study.flags,
+        rereview=bool(study.verdicts),
+        key_sentence=study.key_sentence,
+        suggested_stance=study.suggested_stance,
+    )

@@ -1,0 +1,72 @@
+"""What earlier refreshes found: per claim and refresh, the PMIDs its searches retrieved."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.store.models import Article, Claim, Query, RefreshRun, SearchRun, SearchRunPmid
+from evidence.store.upsert import chunks
+
+
+@dataclass(frozen=True)
+class ClaimHistory:
+    """The raw material of "what changed": found sets, refresh end times, record times."""
+
+    claims: list[tuple[int, str]]  # active claims (row id, key), in file order
+    found: dict[int, dict[int, set[str]]]  # claim id -> refresh id -> PMIDs retrieved
+    finished: dict[int, datetime | None]  # refresh id -> when it finished
+    stored_at: dict[str, datetime]  # pmid -> when the record was last stored
+
+
+def claim_history(session: Session, claim_set_id: int) -> ClaimHistory:
+    """Everything needed to compare each claim's refreshes, in four queries."""
+    claims = session.execute(
+        select(Claim.id, Claim.key)
+        .where(Claim.claim_set_id == claim_set_id, Claim.active.is_(True))
+        .order_by(Claim.position)
+    )
+    found = _found(session, claim_set_id)
+    runs = select(RefreshRun.id, RefreshRun.finished_at).where(
+        RefreshRun.claim_set_id == claim_set_id
+    )
+    finished = {run_id: ended for run_id, ended in session.execute(runs)}
+    pmids = {p for by in found.values() for s in by.values() for p in s}
+    return ClaimHistory(
+        claims=[(i, k) for i, k in claims],
+        found=found,
+        finished=finished,
+        stored_at=_stored_at(session, pmids),
+    )
+
+
+def _stored_at(session: Session, pmids: set[str]) -> dict[str, datetime]:
+    """When each record was last stored."""
+    found: dict[str, datetime] = {}
+    for batch in chunks(sorted(pmids)):
+        rows = session.execute(
+            select(Article.pmid, Article.updated_at).where(Article.pmid.in_(batch))
+        )
+        found.update({pmid: when for pmid, when in rows})
+    return found
+
+
+def _found(session: Session, claim_set_id: int) -> dict[int, dict[int, set[str]]]:
+    """claim id -> refresh id -> PMIDs retrieved by the claim's successful runs."""
+    rows = session.execute(
+        select(Query.claim_id, SearchRun.refresh_run_id, SearchRunPmid.pmid)
+        .join(SearchRun, SearchRun.query_id == Query.id)
+        .join(SearchRunPmid, SearchRunPmid.search_run_id == SearchRun.id, isouter=True)
+        .join(Claim, Claim.id == Query.claim_id)
+        .where(Claim.claim_set_id == claim_set_id, SearchRun.status != "failed")
+    )
+    sets: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for claim_id, refresh_id, pmid in rows:
+        found = sets[claim_id][refresh_id]
+        if pmid is not None:
+            found.add(pmid)
+    return sets

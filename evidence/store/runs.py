@@ -1,0 +1,115 @@
+"""Refresh runs and search runs: what was searched, when, and what the source answered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from evidence.domain.audit import utcnow
+from evidence.store.models import RefreshRun, SearchRun, SearchRunPmid
+from evidence.store.upsert import insert_rows
+
+
+@dataclass(frozen=True)
+class NewRefreshRun:
+    """What a refresh run records when it starts."""
+
+    claim_set_id: int
+    tool_version: str
+    claims_file: str
+    claims_sha256: str
+    source_kind: str
+    source_location: str
+    source_snapshot: str | None
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchRecord:
+    """One search of one query, as the audit trail keeps it."""
+
+    query_id: int
+    term: str
+    started_at: datetime
+    status: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    count: int | None = None
+    retrieved: int = 0
+    new_pmids: int = 0
+    stored: int = 0
+    query_translation: str | None = None
+    warnings: Sequence[str] = ()
+    errors: Sequence[str] = ()
+    requests: int = 0
+    retries: Sequence[str] = ()
+    unresolved: Mapping[str, str] = field(default_factory=dict)
+    pmid_set_sha256: str | None = None
+    slices: Sequence[Mapping[str, int]] = ()
+    message: str | None = None
+    pmids: Sequence[str] = ()  # in rank order
+
+
+def start_refresh(session: Session, new: NewRefreshRun) -> int:
+    """Insert a ``running`` refresh run; its id."""
+    run = RefreshRun(
+        claim_set_id=new.claim_set_id,
+        started_at=utcnow(),
+        status="running",
+        tool_version=new.tool_version,
+        claims_file=new.claims_file,
+        claims_sha256=new.claims_sha256,
+        source_kind=new.source_kind,
+        source_location=new.source_location,
+        source_snapshot=new.source_snapshot,
+        options=dict(new.options),
+    )
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def add_search(session: Session, refresh_id: int, record: SearchRecord) -> int:
+    """Insert a search run and the PMIDs it retrieved (with their rank); its id."""
+    run = SearchRun(
+        refresh_run_id=refresh_id,
+        query_id=record.query_id,
+        term=record.term,
+        params=dict(record.params),
+        started_at=record.started_at,
+        finished_at=utcnow(),
+        status=record.status,
+        count=record.count,
+        retrieved=record.retrieved,
+        new_pmids=record.new_pmids,
+        stored=record.stored,
+        query_translation=record.query_translation,
+        warnings=list(record.warnings),
+        errors=list(record.errors),
+        requests=record.requests,
+        retries=list(record.retries),
+        unresolved=dict(record.unresolved),
+        pmid_set_sha256=record.pmid_set_sha256,
+        slices=[dict(s) for s in record.slices],
+        message=record.message,
+    )
+    session.add(run)
+    session.flush()
+    add_search_pmids(session, run.id, record.pmids)
+    return run.id
+
+
+def add_search_pmids(session: Session, search_run_id: int, pmids: Sequence[str]) -> None:
+    """Record which PMIDs a search run retrieved, with their rank."""
+    rows = [{"search_run_id": search_run_id, "pmid": p, "position": i} for i, p in enumerate(pmids)]
+    insert_rows(session, SearchRunPmid.__table__, rows)  # type: ignore[arg-type]
+
+
+def finish_refresh(session: Session, refresh_id: int, status: str, error: str | None) -> None:
+    """Set a refresh run's final status, error and end time."""
+    run = session.get(RefreshRun, refresh_id)
+    if run is not None:
+        run.status, run.error, run.finished_at = status, error, utcnow()

@@ -1,0 +1,105 @@
+"""Reviewer verdicts: append-only rows, and the linked record each one judged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.domain.audit import utcnow
+from evidence.store.models import Article, ClaimArticle, Verdict
+
+
+@dataclass(frozen=True)
+class LinkedRecord:
+    """The stored record of a study linked to a claim, as a verdict needs it."""
+
+    pmid: str
+    title: str
+    record_sha256: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    """One stored verdict."""
+
+    id: int
+    pmid: str
+    verdict: str
+    reviewer: str
+    note: str | None
+    created_at: datetime
+    record_sha256: str | None
+    flags_at_review: tuple[str, ...]
+
+
+def linked_record(session: Session, claim_id: int, pmid: str) -> LinkedRecord | None:
+    """The record of ``pmid`` if it is (or was) linked to the claim, else None."""
+    row = session.execute(
+        select(Article.pmid, Article.title, Article.record_sha256, Article.flags)
+        .join(ClaimArticle, ClaimArticle.pmid == Article.pmid)
+        .where(ClaimArticle.claim_id == claim_id, ClaimArticle.pmid == pmid)
+    ).first()
+    if row is None:
+        return None
+    return LinkedRecord(row.pmid, row.title, row.record_sha256, tuple(row.flags or ()))
+
+
+def add_verdict(
+    session: Session,
+    claim_id: int,
+    record: LinkedRecord,
+    verdict: str,
+    reviewer: str,
+    note: str | None,
+) -> VerdictRecord:
+    """Append a verdict on (claim, record), stamped with the record as it is now."""
+    row = Verdict(
+        claim_id=claim_id,
+        pmid=record.pmid,
+        verdict=verdict,
+        reviewer=reviewer,
+        note=note,
+        created_at=utcnow(),
+        record_sha256=record.record_sha256,
+        flags_at_review=list(record.flags),
+    )
+    session.add(row)
+    session.flush()
+    return _record(row)
+
+
+def verdicts_of(session: Session, claim_id: int, pmid: str | None = None) -> list[VerdictRecord]:
+    """Every verdict on the claim (or on one of its studies), oldest first."""
+    query = select(Verdict).where(Verdict.claim_id == claim_id)
+    if pmid is not None:
+        query = query.where(Verdict.pmid == pmid)
+    return [_record(v) for v in session.scalars(query.order_by(Verdict.created_at, Verdict.id))]
+
+
+def records_of(session: Session, pmids: set[str]) -> dict[str, LinkedRecord]:
+    """The stored records of ``pmids`` (title, hash, flags), in one query."""
+    rows = session.execute(
+        select(Article.pmid, Article.title, Article.record_sha256, Article.flags).where(
+            Article.pmid.in_(sorted(pmids))
+        )
+    )
+    return {
+        r.pmid: LinkedRecord(r.pmid, r.title, r.record_sha256, tuple(r.flags or ())) for r in rows
+    }
+
+
+def _record(row: Verdict) -> VerdictRecord:
+    return VerdictRecord(
+        row.id,
+        row.pmid,
+        row.verdict,
+        row.reviewer,
+        row.note,
+        row.created_at,
+        row.record_sha256,
+        tuple(row.flags_at_review or ()),
+    )
