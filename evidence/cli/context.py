@@ -4,54 +4,24 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import click
 
+from evidence.services.context import Context
 from evidence.settings import Settings, redact
-
-if TYPE_CHECKING:
-    from evidence.sources.base import Source
-    from evidence.store.db import Database
 
 
 @dataclass
-class App:
-    """Settings plus the objects built from them, created on first use."""
+class App(Context):
+    """The CLI's context: the application context plus how much to say on stderr."""
 
-    settings: Settings
     verbosity: int = 0
-    _db: Database | None = field(default=None, repr=False)
-    _source: Source | None = field(default=None, repr=False)
 
     @property
     def quiet(self) -> bool:
         """True with ``-q``: no progress, no messages but errors."""
         return self.verbosity < 0
-
-    def database(self) -> Database:
-        """The database, opened (and migrated) on first use."""
-        if self._db is None:
-            from evidence.store.db import Database
-
-            self._db = Database(self.settings.database_url)
-        return self._db
-
-    def source(self) -> Source:
-        """The search source (NCBI E-utilities), created on first use."""
-        if self._source is None:
-            from evidence.sources.eutils.source import EutilsSource
-
-            self._source = EutilsSource.from_settings(self.settings.eutils)
-        return self._source
-
-    def close(self) -> None:
-        """Release the database and HTTP connections."""
-        if self._source is not None:
-            self._source.close()
-        if self._db is not None:
-            self._db.dispose()
 
 
 pass_app = click.make_pass_decorator(App)
