@@ -59,7 +59,7 @@ class QuerySyntaxError(EvidenceError):
         super().__init__(f"col {first.column}: {first.message}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Term:
     """A word or phrase, in one field (canonical short tag) or untagged (``None``)."""
 
@@ -71,7 +71,7 @@ class Term:
     proximity: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Range:
     """``low:high[field]``: dates (YYYY, YYYY/MM or YYYY/MM/DD) or PMIDs."""
 
@@ -81,17 +81,17 @@ class Range:
     column: int = dataclasses.field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class And:
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Or:
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Not:
     """``left NOT right``: PubMed's NOT is binary."""
 
@@ -195,7 +195,9 @@ class _Parser:
                 self._atom(tok)
                 continue
             self._flush()
-            if tok.kind == "OP":
+            if tok.kind == "BAD":
+                self._add(None)
+            elif tok.kind == "OP":
                 self._operator(tok)
             elif tok.kind == "LP":
                 self.stack[-1].seen = True
@@ -229,8 +231,10 @@ class _Parser:
         node = frame.result()
         if node is not None:
             self.stack[-1].add(node)
-        elif not frame.seen:
-            self._problem(frame.col, "empty parentheses")
+        else:  # reported, or reported below: an operator before it is not dangling as well
+            self.stack[-1].pending = None
+            if not frame.seen:
+                self._problem(frame.col, "empty parentheses")
         self.stack[-1].seen = True
 
     def _finish(self) -> Node | None:
@@ -259,6 +263,7 @@ class _Parser:
             self._tagged(tok)
         else:
             self._problem(tok.col, f"field tag [{shown(tok.text)}] has nothing before it")
+            self._add(None)
 
     def _flush(self) -> None:
         """Untagged words and phrase: each its own term."""
@@ -269,8 +274,13 @@ class _Parser:
         self.words, self.phrase = [], None
 
     def _add(self, node: Node | None) -> None:
+        """Add an operand; ``None`` stands for one that was reported and dropped."""
+        frame = self.stack[-1]
+        frame.seen = True
         if node is not None:
-            self.stack[-1].add(node)
+            frame.add(node)
+        else:  # an operator before it is not dangling as well
+            frame.pending = None
 
     def _tagged(self, tag: Token) -> None:
         parsed = parse_tag(tag.text)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 # canonical short tag -> every other spelling of it (lower case)
 _SPELLINGS: dict[str, tuple[str, ...]] = {
@@ -102,7 +103,8 @@ _BY_KEY = {"".join(spelling.split()): tag for spelling, tag in FIELD_TAGS.items(
 _PROXIMITY = re.compile(r"[0-9]{1,4}")
 _HISTORY = re.compile(r"#[0-9]+")
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
-_SPECIAL = frozenset('()[]"')
+_WORD = re.compile(r'[^\s()\[\]"]+')  # one character class: no backtracking
+_TAG_BODY = re.compile(r'[^()\[\]"]*')
 
 
 def shown(text: str, limit: int = 40) -> str:
@@ -136,9 +138,9 @@ class Problem:
     message: str
 
 
-@dataclass(frozen=True)
-class Token:
-    """A token: WORD, PHRASE (no quotes), TAG (no brackets), LP, RP, OP or COLON."""
+class Token(NamedTuple):
+    """A token: WORD, PHRASE (no quotes), TAG (no brackets), LP, RP, OP, COLON, or BAD (a
+    reported construct, dropped: it stands for the operand it should have been)."""
 
     kind: str
     text: str
@@ -179,10 +181,12 @@ def _lex_phrase(text: str, start: int, tokens: list[Token], problems: list[Probl
         problems.append(
             Problem(start + 1, f"unterminated quote: '\"' at col {start + 1} is never closed")
         )
+        tokens.append(Token("BAD", '"', start + 1))
         return len(text)
     body = text[start + 1 : close]
     if not body.strip():
         problems.append(Problem(start + 1, 'empty phrase ""'))
+        tokens.append(Token("BAD", '"', start + 1))
     else:
         _check_stars(body, start + 2, problems)
         tokens.append(Token("PHRASE", body, start + 1))
@@ -190,29 +194,29 @@ def _lex_phrase(text: str, start: int, tokens: list[Token], problems: list[Probl
 
 
 def _lex_tag(text: str, start: int, tokens: list[Token], problems: list[Problem]) -> int:
-    i = start + 1
-    while i < len(text) and text[i] not in _SPECIAL:
-        i += 1
+    match = _TAG_BODY.match(text, start + 1)
+    i = match.end() if match else start + 1
     if i == len(text) or text[i] != "]":
         problems.append(Problem(start + 1, f"unclosed '[' at col {start + 1}: the tag has no ']'"))
-        return i
+        tokens.append(Token("BAD", "[", start + 1))
+        return start + 1  # what follows is read as words
     body = text[start + 1 : i]
     if not body.strip():
         problems.append(Problem(start + 1, "empty field tag []"))
+        tokens.append(Token("BAD", "[", start + 1))
     else:
         tokens.append(Token("TAG", body, start + 1))
     return i + 1
 
 
 def _lex_word(text: str, start: int, tokens: list[Token], problems: list[Problem]) -> int:
-    i = start
-    while i < len(text) and not text[i].isspace() and text[i] not in _SPECIAL:
-        i += 1
+    match = _WORD.match(text, start)
+    i = max(match.end() if match else 0, start + 1)  # always move on
     word, col = text[start:i], start + 1
     if word in _OPERATORS:
         tokens.append(Token("OP", word, col))
         return i
-    if _HISTORY.fullmatch(word):
+    if word[0] == "#" and _HISTORY.fullmatch(word):
         problems.append(Problem(col, f"search history reference {word} cannot be used here"))
     _check_stars(word, col, problems)
     if word.startswith(":"):
@@ -257,6 +261,7 @@ def _merge_ranges(tokens: list[Token], problems: list[Problem]) -> list[Token]:
         tag_after = i + 2 < len(tokens) and tokens[i + 2].kind == "TAG"
         if not (low and high and low.kind == high.kind == "WORD" and (tag_after or not low_tag)):
             problems.append(Problem(tok.col, "stray ':' (a range is written low:high[tag])"))
+            out.append(Token("BAD", ":", tok.col))
             i += 1
             continue
         del out[-2 if low_tag else -1 :]
