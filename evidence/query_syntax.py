@@ -55,7 +55,7 @@ class QuerySyntaxError(EvidenceError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
-        first = self.problems[0]
+        first = self.problems[0] if self.problems else Problem(1, "invalid query")
         super().__init__(f"col {first.column}: {first.message}")
 
 
@@ -187,12 +187,14 @@ class _Parser:
         self.stack = [_Frame(0)]
         self.words: list[Token] = []  # untagged words waiting for a tag or a boundary
         self.phrase: Token | None = None  # a phrase waiting for a tag or a boundary
+        self.after_group = False  # the token before was ')'
 
     def run(self, tokens: list[Token]) -> Node | None:
         for tok in tokens:
             if tok.kind in ("WORD", "PHRASE", "TAG"):
                 self.stack[-1].seen = True
                 self._atom(tok)
+                self.after_group = False
                 continue
             self._flush()
             if tok.kind == "BAD":
@@ -204,6 +206,7 @@ class _Parser:
                 self.stack.append(_Frame(tok.col))
             else:
                 self._close(tok)
+            self.after_group = tok.kind == "RP"
         self._flush()
         return self._finish()
 
@@ -262,7 +265,12 @@ class _Parser:
         elif self.phrase or self.words:
             self._tagged(tok)
         else:
-            self._problem(tok.col, f"field tag [{shown(tok.text)}] has nothing before it")
+            where = (
+                "after ')': tag each term, not a group"
+                if self.after_group
+                else "has nothing before it"
+            )
+            self._problem(tok.col, f"field tag [{shown(tok.text)}] {where}")
             self._add(None)
 
     def _flush(self) -> None:

@@ -65,6 +65,7 @@ def only_problem(term: str) -> Problem:
         ("ketamine[tiab OR pain[tiab]", 9, "unclosed '['"),
         ("[tiab]", 1, "field tag [tiab] has nothing before it"),
         ("pain AND [mh]", 10, "field tag [mh] has nothing before it"),
+        ("(a OR b)[tiab]", 9, "field tag [tiab] after ')': tag each term, not a group"),
         ("keta*mine", 5, "'*' must end a word"),
         ("*ketamine", 1, "'*' with no word before it"),
         ('"keta*mine pain"[tiab]', 6, "'*' must end a word"),
@@ -132,6 +133,7 @@ def test_the_error_lists_every_problem_and_prints_the_first_on_one_line() -> Non
     assert str(error) == "col 1: unbalanced parenthesis: '(' at col 1 is never closed"
     assert [p.column for p in error.problems] == [1, 10, 16]
     assert error.problems == tuple(check_query("(ketamine[foo] AND"))
+    assert str(QuerySyntaxError([])) == "col 1: invalid query"
 
 
 def test_long_user_text_is_shortened_in_messages() -> None:
