@@ -112,3 +112,42 @@ def test_claim_without_queries_is_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(ClaimsFileError, match="claim 'first' has no queries"):
         load_claims(write(tmp_path, text))
+
+
+SYNTAX_CASES = [
+    # (term line as written, expected FILE:LINE:COL suffix and message fragment)
+    ("term = '(ketamine[tiab] AND depression[tiab]'", 9, "'(' is never closed"),
+    ('term = "ketamine[tiab] AND"', 24, "dangling operator AND"),
+    ('term = "ketamine[tiab] AND OR pain[tiab]"', 28, "operator OR right after AND"),
+    ('term = "ketamine[tiab] AND ()"', 28, "empty parentheses"),
+    ('term = "ketamine[foo]"', 17, "unknown field tag [foo]"),
+    ("term = '\"ketamine AND pain[tiab]'", 9, "unterminated quote"),
+]
+
+
+@pytest.mark.parametrize(("line", "column", "message"), SYNTAX_CASES)
+def test_pubmed_syntax_errors_name_file_line_and_column(
+    tmp_path: Path, line: str, column: int, message: str
+) -> None:
+    path = write(tmp_path, GOOD.replace('term = "drug x[tiab] AND pain[tiab]"', line))
+    with pytest.raises(ClaimsFileError) as caught:
+        load_claims(path)
+    first = str(caught.value).splitlines()[0]
+    assert first.startswith(f"{path}:11:{column}: "), first
+    assert message in first
+
+
+def test_claims_check_and_refresh_refuse_bad_syntax_before_storing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from evidence.cli.main import cli
+
+    path = write(tmp_path, GOOD.replace('filters = ["humans[mh]"]', 'filters = ["humans[mhx]"]'))
+    db = tmp_path / "never.db"
+    runner = CliRunner()
+    check = runner.invoke(cli, ["claims", "check", str(path)])
+    assert check.exit_code == 2 and "Traceback" not in check.output
+    assert f"{path}:12:19: " in check.stderr and "unknown field tag [mhx]" in check.stderr
+    refresh = runner.invoke(cli, ["--db", str(db), "refresh", str(path)])
+    assert refresh.exit_code == 2 and "unknown field tag [mhx]" in refresh.stderr
+    assert not db.exists()

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence.errors import EvidenceError
-from evidence.query_syntax import (
+from evidence.domain.errors import EvidenceError
+from evidence.domain.query_syntax import (
     FIELD_TAGS,
     And,
     Node,
@@ -27,7 +27,7 @@ from evidence.query_syntax import (
     parse_query,
     render,
 )
-from evidence.query_tokens import DATE_FIELDS, PROXIMITY_FIELDS
+from evidence.domain.query_tokens import DATE_FIELDS, PROXIMITY_FIELDS
 
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "queries" / "ketamine-chronic-pain.toml"
 
@@ -51,7 +51,7 @@ def only_problem(term: str) -> Problem:
 @pytest.mark.parametrize(
     ("term", "column", "needle"),
     [
-        ("(ketamine[tiab] AND depression[tiab]", 1, "'(' at col 1 is never closed"),
+        ("(ketamine[tiab] AND depression[tiab]", 1, "this '(' is never closed"),
         ("ketamine[tiab] AND", 16, "dangling operator AND at the end"),
         ("a AND OR b", 7, "operator OR right after AND"),
         ("a AND AND b", 7, "operator AND right after AND"),
@@ -69,7 +69,7 @@ def only_problem(term: str) -> Problem:
         ("keta*mine", 5, "'*' must end a word"),
         ("*ketamine", 1, "'*' with no word before it"),
         ('"keta*mine pain"[tiab]', 6, "'*' must end a word"),
-        ("a) OR b", 2, "')' at col 2 has no '('"),
+        ("a) OR b", 2, "this ')' has no '('"),
         ("AND ketamine", 1, "dangling operator AND at the start"),
         ("(OR ketamine)", 2, "operator OR right after '('"),
         ("(ketamine NOT)", 11, "dangling operator NOT before ')'"),
@@ -130,7 +130,7 @@ def test_the_error_lists_every_problem_and_prints_the_first_on_one_line() -> Non
     error = caught.value
     assert isinstance(error, EvidenceError)
     assert error.exit_code == 2
-    assert str(error) == "col 1: unbalanced parenthesis: '(' at col 1 is never closed"
+    assert str(error) == "col 1: unbalanced parenthesis: this '(' is never closed"
     assert [p.column for p in error.problems] == [1, 10, 16]
     assert error.problems == tuple(check_query("(ketamine[foo] AND"))
     assert str(QuerySyntaxError([])) == "col 1: invalid query"
@@ -429,9 +429,9 @@ def quickly(term: str) -> list[Problem]:
 def test_deep_nesting_is_quick_and_does_not_overflow() -> None:
     depth = 100_000
     problems = quickly("(" * depth)
-    assert problems[0] == Problem(1, "unbalanced parenthesis: '(' at col 1 is never closed")
+    assert problems[0] == Problem(1, "unbalanced parenthesis: this '(' is never closed")
     assert problems[-1].message == f"{depth - 49} more problems from here"
-    assert quickly(")" * depth)[0] == Problem(1, "unbalanced parenthesis: ')' at col 1 has no '('")
+    assert quickly(")" * depth)[0] == Problem(1, "unbalanced parenthesis: this ')' has no '('")
     assert quickly("(" * (depth // 2) + "a" + ")" * (depth // 2)) == []
     assert parse_query("(((a)))") == t("a")
     nested = "(a AND " * (depth // 7) + "b" + ")" * (depth // 7)

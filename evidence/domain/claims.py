@@ -16,6 +16,7 @@ from typing import Any
 
 from evidence.domain.claims_lines import LineIndex
 from evidence.domain.errors import ClaimsFileError
+from evidence.domain.query_syntax import check_query
 
 CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 PUBMED_DATE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
@@ -109,6 +110,18 @@ class _Checker:
     def fail(self, where: tuple[str | int, ...], message: str) -> None:
         self.problems.append(f"{self.path}:{self.lines.line_of(where)}: {message}")
 
+    def syntax(self, where: tuple[str | int, ...], term: str) -> None:
+        """Every PubMed syntax problem of ``term`` as FILE:LINE:COL (COL in the file when
+        the term stands on one line, else ``term col N``)."""
+        line = self.lines.line_of(where)
+        for problem in check_query(term):
+            column = self.lines.column_of(line, term, problem.column)
+            if column is None:
+                where_text = f"{self.path}:{line}: term col {problem.column}"
+            else:
+                where_text = f"{self.path}:{line}:{column}"
+            self.problems.append(f"{where_text}: {problem.message}")
+
     def claims_file(self, data: dict[str, Any], sha256: str) -> ClaimsFile:
         for key in sorted(set(data) - {"article", "claims"}):
             self.fail((key,), f"unknown key {key!r} (expected 'article' and 'claims')")
@@ -182,9 +195,14 @@ class _Checker:
         ):
             self.fail((*where, "filters"), "filters must be a list of non-empty PubMed terms")
             filters = []
+        term = self.text(raw, "term", where, required=True)
+        if term:
+            self.syntax((*where, "term"), term)
+        for value in filters:
+            self.syntax((*where, "filters"), value)
         return QuerySpec(
             label=self.text(raw, "label", where, required=True),
-            term=" ".join(self.text(raw, "term", where, required=True).split()),
+            term=" ".join(term.split()),
             mindate=mindate,
             maxdate=maxdate,
             datetype=datetype or ("pdat" if mindate else None),

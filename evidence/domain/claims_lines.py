@@ -18,6 +18,7 @@ class LineIndex:
     """Line numbers (1-based) of the tables and keys of a TOML text."""
 
     def __init__(self, text: str) -> None:
+        self.text_lines = text.splitlines()
         self._lines: dict[Path, int] = {}
         self._counters: dict[Path, int] = {}
         self._scan(text)
@@ -29,6 +30,13 @@ class LineIndex:
             if line is not None:
                 return line
         return 1
+
+    def column_of(self, line: int, value: str, column: int) -> int | None:
+        """The file column of ``value[column - 1]`` when ``value`` stands whole on ``line``."""
+        if not 1 <= line <= len(self.text_lines) or not value:
+            return None
+        start = self.text_lines[line - 1].find(value)
+        return start + column if start >= 0 else None
 
     def _scan(self, text: str) -> None:
         current: Path = ()

@@ -178,9 +178,7 @@ def lex(text: str, problems: list[Problem]) -> list[Token]:
 def _lex_phrase(text: str, start: int, tokens: list[Token], problems: list[Problem]) -> int:
     close = text.find('"', start + 1)
     if close < 0:
-        problems.append(
-            Problem(start + 1, f"unterminated quote: '\"' at col {start + 1} is never closed")
-        )
+        problems.append(Problem(start + 1, "unterminated quote: this '\"' is never closed"))
         tokens.append(Token("BAD", '"', start + 1))
         return len(text)
     body = text[start + 1 : close]
@@ -197,7 +195,7 @@ def _lex_tag(text: str, start: int, tokens: list[Token], problems: list[Problem]
     match = _TAG_BODY.match(text, start + 1)
     i = match.end() if match else start + 1
     if i == len(text) or text[i] != "]":
-        problems.append(Problem(start + 1, f"unclosed '[' at col {start + 1}: the tag has no ']'"))
+        problems.append(Problem(start + 1, "unclosed '[': the tag has no ']'"))
         tokens.append(Token("BAD", "[", start + 1))
         return start + 1  # what follows is read as words
     body = text[start + 1 : i]

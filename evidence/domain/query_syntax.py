@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from evidence.errors import EvidenceError
-from evidence.query_tokens import (
+from evidence.domain.errors import EvidenceError
+from evidence.domain.query_tokens import (
     DATE_FIELDS,
     FIELD_TAGS,
     RANGE_FIELDS,
@@ -226,7 +226,7 @@ class _Parser:
 
     def _close(self, tok: Token) -> None:
         if len(self.stack) == 1:
-            self._problem(tok.col, f"unbalanced parenthesis: ')' at col {tok.col} has no '('")
+            self._problem(tok.col, "unbalanced parenthesis: this ')' has no '('")
             return
         frame = self.stack.pop()
         if frame.pending:
@@ -246,9 +246,7 @@ class _Parser:
             self._problem(pending.col, f"dangling operator {pending.text} at the end")
         while len(self.stack) > 1:
             frame = self.stack.pop()
-            self._problem(
-                frame.col, f"unbalanced parenthesis: '(' at col {frame.col} is never closed"
-            )
+            self._problem(frame.col, "unbalanced parenthesis: this '(' is never closed")
             node = frame.result()
             if node is not None:
                 self.stack[-1].add(node)
