@@ -18,7 +18,9 @@ install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
 ## Refresh the bundled ketamine claims against PubMed, then write the report.
-## Exit code 3 from refresh (finished, but something was not retrieved) still writes the report.
+## Exit code 3 from refresh (finished, but a query failed or something was not retrieved) still
+## writes the report, which shows those claims as "Search failed"; any other failure (1: NCBI
+## unreachable, 2: bad claims file) stops here with a non-zero exit and no report.
 run: install
 	$(BIN)/evidence refresh queries/ketamine-chronic-pain.toml || [ $$? -eq 3 ]
 	$(BIN)/evidence report

@@ -19,8 +19,27 @@ from __future__ import annotations
 
 from collections import Counter
 
-from evidence.domain.views import ClaimReport, ClaimSummary, StudyInfo, consensus_verdict
-from evidence.domain.vocab import DIRECTIONAL_VERDICTS
+from evidence.domain.views import (
+    ClaimReport,
+    ClaimSummary,
+    StudyInfo,
+    consensus_verdict,
+    search_state,
+)
+from evidence.domain.vocab import (
+    CONTRADICTED,
+    DIRECTIONAL_VERDICTS,
+    INCONCLUSIVE,
+    MIXED,
+    NEVER_RUN,
+    NEVER_SEARCHED,
+    NO_STUDIES,
+    NOT_JUDGED,
+    RUN_FAILED,
+    RUN_INCOMPLETE,
+    SEARCH_FAILED,
+    SUPPORTED,
+)
 
 CERTAINTY_RULES_VERSION = "2026.11-1"
 LABELS = ("very low", "low", "moderate", "high")
@@ -36,7 +55,9 @@ def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> 
     consensus = {s.pmid: consensus_verdict(s) for s in claim.studies}
     counted = [s for s in claim.studies if _counts(s, consensus[s.pmid])]
     certainty, reasons = _certainty(claim.studies, counted, consensus)
-    directions = {consensus[s.pmid] for s in counted}
+    direction = _direction({consensus[s.pmid] for s in counted})
+    searches = Counter(search_state(q) for q in claim.queries)
+    kind, label = conclusion(claim, searches, direction, certainty)
     return ClaimSummary(
         claim=claim.key,
         studies=len(claim.studies),
@@ -45,10 +66,49 @@ def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> 
         by_suggestion=dict(Counter((suggestions or {}).values())),
         retracted=sum(1 for s in claim.studies if s.retracted),
         certainty=certainty,
-        direction=_direction(directions),
-        reasons=tuple(reasons),
+        direction=direction,
+        reasons=tuple(_search_reasons(searches) + reasons),
         rules_version=CERTAINTY_RULES_VERSION,
+        conclusion=kind,
+        conclusion_label=label,
+        searches=dict(searches),
     )
+
+
+def conclusion(
+    claim: ClaimReport, searches: Counter[str], direction: str | None, certainty: str
+) -> tuple[str, str]:
+    """The claim's conclusion (kind, label): direction and certainty together, or why not.
+
+    In order: a failed latest search; no study and no search ever run; no study found; no
+    reviewer verdict yet; verdicts that point nowhere; else the direction with its certainty.
+    """
+    if searches[RUN_FAILED]:
+        return SEARCH_FAILED, "Search failed (see audit)"
+    if not claim.studies:
+        if searches[NEVER_RUN] == len(claim.queries):
+            return NEVER_SEARCHED, "Never searched"
+        return NO_STUDIES, "No studies found"
+    if direction is None:
+        if not any(s.verdicts for s in claim.studies):
+            n = len(claim.studies)
+            return NOT_JUDGED, f"Not judged yet ({n} stud{_ies(n)})"
+        return INCONCLUSIVE, f"Inconclusive · {certainty} certainty"
+    kind = {"supports": SUPPORTED, "contradicts": CONTRADICTED}.get(direction, MIXED)
+    return kind, f"{kind.capitalize()} · {certainty} certainty"
+
+
+def _search_reasons(searches: Counter[str]) -> list[str]:
+    notes = {
+        RUN_FAILED: "latest search failed",
+        RUN_INCOMPLETE: "latest search incomplete (some records missing)",
+        NEVER_RUN: "never run",
+    }
+    return [
+        f"{searches[state]} quer{'y' if searches[state] == 1 else 'ies'}: {note}"
+        for state, note in notes.items()
+        if searches[state]
+    ]
 
 
 def _counts(study: StudyInfo, verdict: str | None) -> bool:

@@ -125,7 +125,8 @@ def test_records_efetch_does_not_return_are_unresolved_and_exit_3(
     assert len(rows) == 2  # every search run is in the audit appendix, not only the latest
     assert all("99999999" in r.text_content() and "incomplete" in r.text_content() for r in rows)
     markdown = (out / "report.md").read_text(encoding="utf-8")
-    assert markdown.count("Unresolved PMIDs: 99999999") == 2 and "**very low**" in markdown
+    assert markdown.count("Unresolved PMIDs: 99999999") == 2
+    assert "**Not judged yet (3 studies)**" in markdown and "**Never searched**" in markdown
 
 
 def test_a_failing_query_leaves_its_claim_untouched_and_the_rest_runs(

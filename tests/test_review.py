@@ -127,6 +127,8 @@ def test_status_reports_certainty_from_reviewer_verdicts(env: dict[str, str]) ->
     before = json.loads(run(env, "status", "--json").stdout)
     claim = next(c for c in before["claims"] if c["claim"] == "nmda-blockade")
     assert claim["certainty"] == "very low" and claim["studies"] == 3
+    assert claim["conclusion"] == "not-judged"
+    assert claim["conclusion_label"] == "Not judged yet (3 studies)"
     assert "no reviewer verdicts on usable studies yet" in claim["reasons"]
     assert sum(claim["by_suggestion"].values()) == 3  # machine suggestions, counted apart
     exported = json.loads(run(env, "export").stdout)
@@ -139,9 +141,10 @@ def test_status_reports_certainty_from_reviewer_verdicts(env: dict[str, str]) ->
     claim = next(c for c in after["claims"] if c["claim"] == "nmda-blockade")
     assert claim["by_verdict"].get("supports", 0) + claim["by_verdict"].get("contradicts", 0) == 3
     assert claim["certainty"] in ("high", "moderate", "low", "very low")
+    assert claim["conclusion_label"] == f"Mixed · {claim['certainty']} certainty"
     text = run(env, "status").stdout
     assert (
-        "nmda-blockade: certainty" in text
+        f"nmda-blockade: Mixed · {claim['certainty']} certainty (3 studies)" in text
         and "starts" in text
         and "machine suggestions (not verdicts)" in text
     )

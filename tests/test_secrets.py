@@ -53,7 +53,7 @@ def test_sentinel_key_never_appears(
     }
     runner = CliRunner()
     refresh = runner.invoke(cli, ["-vv", "refresh", str(claims), "--json"], env=env)
-    assert refresh.exit_code in (0, 3), refresh.output
+    assert refresh.exit_code in (0, 1, 3), refresh.output
     assert "Traceback" not in refresh.stderr
     if path not in ("dns", "refused"):
         assert server.requests and server.requests[0].params["api_key"] == SENTINEL
@@ -64,8 +64,8 @@ def test_sentinel_key_never_appears(
     texts.append("\n".join(sqlite3.connect(tmp_path / "s.db").iterdump()))
     texts += [p.read_text(encoding="utf-8") for p in report_dir.glob("*")]
     assert not [t for t in texts if SENTINEL in t]
-    if path in ("dns", "refused"):
-        assert refresh.exit_code == 3 and "ConnectionError" in refresh.stderr
+    if path in ("dns", "refused"):  # unreachable: the refresh stops at once, exit 1
+        assert refresh.exit_code == 1 and "cannot reach E-utilities at" in refresh.stderr
 
 
 def closed_port_url() -> str:

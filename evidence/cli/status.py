@@ -15,10 +15,12 @@ from evidence.cli.options import article_option, echo_json, json_option
 @json_option
 @pass_app
 def status_command(app: App, slug: str | None, as_json: bool) -> None:
-    """Per claim: studies by evidence level and verdict, retractions, certainty and why.
+    """Per claim: its conclusion, studies by evidence level and verdict, retractions, and why.
 
-    The certainty label (high, moderate, low, very low) comes from reviewer verdicts and
-    evidence levels by the rules in docs/certainty.md; machine suggestions never change it.
+    The conclusion states direction and certainty together ("Contradicted · high
+    certainty"), or why nothing can be said yet ("Search failed", "Never searched", "No
+    studies found", "Not judged yet"), by the rules in docs/certainty.md; machine
+    suggestions never change it.
     """
     from evidence.services.views import load_report
 
@@ -29,8 +31,7 @@ def status_command(app: App, slug: str | None, as_json: bool) -> None:
         echo_json({"article": data.article.slug, "claims": [asdict(s) for s in summaries]})
         return
     for s in summaries:
-        direction = f", {s.direction}" if s.direction else ""
-        click.echo(f"{s.claim}: certainty {s.certainty.upper()}{direction} ({s.studies} studies)")
+        click.echo(f"{s.claim}: {s.conclusion_label} ({s.studies} studies)")
         levels = ", ".join(f"level {k}: {v}" for k, v in sorted(s.by_level.items()))
         verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_verdict.items()))
         click.echo(f"  by level: {levels or 'none'}")

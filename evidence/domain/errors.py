@@ -53,6 +53,10 @@ class PubMedError(SourceError):
     """E-utilities failed: the network, NCBI, or its answer."""
 
 
+class SourceUnreachableError(PubMedError):
+    """The source cannot be reached at all (DNS, TLS, refused connection): stop the refresh."""
+
+
 class TransientPubMedError(PubMedError):
     """A failure worth retrying (429, 5xx, cut body, connection reset...)."""
 

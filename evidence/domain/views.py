@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from evidence.domain.audit import pmid_order
-from evidence.domain.vocab import DISPUTED
+from evidence.domain.vocab import DISPUTED, NEVER_RUN, RUN_NO_RESULTS, RUN_OK
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class SearchRunInfo:
     pmid_set_sha256: str | None
     unresolved_ids: tuple[str, ...] = ()
     message: str | None = None
+    stored_total: int | None = None  # of the PMIDs retrieved, how many are stored now
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,19 @@ class ClaimSummary:
     direction: str | None  # supports | contradicts | mixed | None (nothing counted)
     reasons: tuple[str, ...]
     rules_version: str
+    conclusion: str = ""  # one of vocab.CONCLUSIONS
+    conclusion_label: str = ""  # "Contradicted · high certainty", "Never searched", ...
+    searches: dict[str, int] = field(default_factory=dict)  # latest run's state -> queries
+
+
+def search_state(query: QueryInfo) -> str:
+    """The state of a query's latest search: ok, no-results, incomplete, failed, never-run."""
+    run = query.latest_run
+    if run is None:
+        return NEVER_RUN
+    if run.status == RUN_OK and run.count == 0:
+        return RUN_NO_RESULTS  # stored as ok by versions before no-results was kept apart
+    return run.status
 
 
 @dataclass(frozen=True)

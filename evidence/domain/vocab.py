@@ -16,8 +16,32 @@ VERDICT_FILTERS: Final = (*VERDICTS, DISPUTED, NOT_REVIEWED)
 # PubMed's date types for mindate/maxdate, as claims files accept them.
 DATETYPES: Final = ("pdat", "edat", "mdat", "crdt")
 
-# The status of a refresh run and of each search run in it.
+# The status of a refresh run and of each search run in it; a search that never ran has
+# no row at all ("never run" is shown for a query without one).
 RUN_OK: Final = "ok"
+RUN_NO_RESULTS: Final = "no-results"  # a search run only: it ran fine and found nothing
 RUN_INCOMPLETE: Final = "incomplete"
 RUN_FAILED: Final = "failed"
 RUN_RUNNING: Final = "running"
+NEVER_RUN: Final = "never-run"
+SEARCH_STATES: Final = (RUN_OK, RUN_NO_RESULTS, RUN_INCOMPLETE, RUN_FAILED, NEVER_RUN)
+
+# A claim's conclusion: what the judged evidence says, or why nothing can be said yet.
+SUPPORTED: Final = "supported"
+CONTRADICTED: Final = "contradicted"
+MIXED: Final = "mixed"
+INCONCLUSIVE: Final = "inconclusive"
+NOT_JUDGED: Final = "not-judged"
+NO_STUDIES: Final = "no-studies"
+SEARCH_FAILED: Final = "search-failed"
+NEVER_SEARCHED: Final = "never-searched"
+CONCLUSIONS: Final = (
+    SUPPORTED,
+    CONTRADICTED,
+    MIXED,
+    INCONCLUSIVE,
+    NOT_JUDGED,
+    NO_STUDIES,
+    SEARCH_FAILED,
+    NEVER_SEARCHED,
+)

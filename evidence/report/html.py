@@ -14,7 +14,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from evidence.domain.views import ClaimReport, ReportData, StudyInfo, VerdictInfo
+from evidence.domain.views import ClaimReport, ReportData, StudyInfo, VerdictInfo, search_state
 from evidence.report.charts import evidence_chart, years_chart
 from evidence.report.links import doi_url, pubmed_url
 from evidence.report.sanitize import inline_markup
@@ -70,6 +70,7 @@ def environment() -> Environment:
     env.filters["inline_markup"] = inline_markup
     env.filters["latest_verdicts"] = latest_verdicts
     env.filters["counts"] = counts_text
+    env.filters["search_state"] = search_state
     env.filters["pubmed_url"] = pubmed_url
     env.filters["doi_url"] = doi_url
     return env

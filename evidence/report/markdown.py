@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from evidence.domain.views import ClaimReport, QueryInfo, ReportData, SearchRunInfo, StudyInfo
+from evidence.domain.views import (
+    ClaimReport,
+    QueryInfo,
+    ReportData,
+    SearchRunInfo,
+    StudyInfo,
+    search_state,
+)
 from evidence.report.links import doi_url, pubmed_url
 from evidence.report.tables import format_time, short_authors
 
@@ -59,7 +66,7 @@ def _document(data: ReportData) -> Iterator[str]:
     yield from _header(data)
     yield from ("## Claims", "")
     yield from _table(
-        ("Claim", "Statement", "Studies", "Retracted", "Certainty", "By level", "By verdict"),
+        ("Claim", "Statement", "Conclusion", "Studies", "Retracted", "By level", "By verdict"),
         [_summary_cells(c) for c in data.claims],
     )
     for claim in data.claims:
@@ -76,9 +83,9 @@ def _summary_cells(claim: ClaimReport) -> tuple[str, ...]:
     return (
         md_link(claim.key, f"#{claim.key}"),
         md_text(claim.statement),
+        f"**{md_text(summary.conclusion_label)}**: " + md_text("; ".join(summary.reasons)),
         str(len(claim.studies)),
         f"**{claim.retracted_count}**" if claim.retracted_count else "0",
-        f"**{summary.certainty}**: " + md_text("; ".join(summary.reasons)),
         md_text(levels),
         md_text(verdicts),
     )
@@ -132,7 +139,7 @@ def _claim(claim: ClaimReport) -> Iterator[str]:
         yield ""
     yield from ("### Queries", "")
     yield from _table(
-        ("Label", "Term sent", "Run", "Status", "Count", "Retrieved", "Stored"),
+        ("Label", "Term sent", "Run", "Status", "Count", "Retrieved", "New", "Stored in total"),
         [_query_cells(q) for q in claim.queries],
     )
     for query in claim.queries:
@@ -158,15 +165,18 @@ def _problems(query: QueryInfo) -> Iterator[str]:
 def _query_cells(query: QueryInfo) -> tuple[str, ...]:
     run = query.latest_run
     if run is None:
-        return (md_text(query.label), md_code(query.term, cell=True), "", "never run", "", "", "")
+        label, term = md_text(query.label), md_code(query.term, cell=True)
+        return (label, term, "", "never run", "", "", "", "")
+    state = search_state(query).replace("-", " ")
     return (
         md_text(query.label),
         md_code(run.term, cell=True),
         format_time(run.started_at),
-        md_text(run.status),
+        md_text(state + (f": {run.message}" if run.message else "")),
         "" if run.count is None else str(run.count),
         str(run.retrieved),
-        str(run.stored),
+        str(run.new_pmids),
+        "" if run.stored_total is None else str(run.stored_total),
     )
 
 

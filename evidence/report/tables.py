@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "flags",
     "retracted",
     "pubmed_url",
+    "claim_conclusion",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -83,6 +84,7 @@ def link_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
         "flags": "; ".join(study.flags),
         "retracted": "true" if study.retracted else "false",
         "pubmed_url": pubmed_url(study.pmid),
+        "claim_conclusion": claim.summarized.conclusion_label,
     }
 
 
@@ -127,6 +129,7 @@ def _json_claim(claim: ClaimReport, rules_version: str) -> dict[str, Any]:
         "id": claim.key,
         "statement": claim.statement,
         "section": claim.section,
+        "conclusion": _json_conclusion(claim),
         "study_count": len(claim.studies),
         "retracted_count": claim.retracted_count,
         "queries": [_json_query(query) for query in claim.queries],
@@ -148,6 +151,19 @@ def _json_query(query: QueryInfo) -> dict[str, Any]:
         "query_translation": run.query_translation if run else None,
         "warnings": list(run.warnings) if run else [],
         "pmid_set_sha256": run.pmid_set_sha256 if run else None,
+    }
+
+
+def _json_conclusion(claim: ClaimReport) -> dict[str, Any]:
+    summary = claim.summarized
+    return {
+        "kind": summary.conclusion,
+        "label": summary.conclusion_label,
+        "direction": summary.direction,
+        "certainty": summary.certainty,
+        "reasons": list(summary.reasons),
+        "searches": summary.searches,
+        "rules_version": summary.rules_version,
     }
 
 

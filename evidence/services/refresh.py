@@ -15,9 +15,9 @@ from datetime import datetime
 from evidence import __version__
 from evidence.domain.audit import pmid_set_sha256, utcnow
 from evidence.domain.claims import ClaimsFile, ClaimSpec, QuerySpec
-from evidence.domain.errors import SourceError, UnknownClaimError
+from evidence.domain.errors import SourceError, SourceUnreachableError, UnknownClaimError
 from evidence.domain.views import ClaimChanges
-from evidence.domain.vocab import RUN_FAILED, RUN_INCOMPLETE, RUN_OK
+from evidence.domain.vocab import RUN_FAILED, RUN_INCOMPLETE, RUN_NO_RESULTS, RUN_OK
 from evidence.services.annotate import annotate_links
 from evidence.services.changes import claim_changes
 from evidence.services.fetch import FetchOutcome, fetch_and_store
@@ -179,6 +179,8 @@ def _run_query(
         summary.status, summary.message = RUN_FAILED, str(exc)
         failed = runs.SearchRecord(query_id, spec.full_term, started, RUN_FAILED, message=str(exc))
         _record(run, failed)
+        if isinstance(exc, SourceUnreachableError):
+            raise  # not this query's problem: nothing else can run either
         log.error("claim %s, query %r: %s", claim.id, spec.label, exc)
         return summary, ()
     _fill_summary(summary, result, outcome)
@@ -206,6 +208,8 @@ def _fill_summary(summary: QuerySummary, result: SearchResult, outcome: FetchOut
     elif outcome.unresolved:
         summary.status = RUN_INCOMPLETE
         summary.message = f"{len(outcome.unresolved)} record(s) could not be fetched"
+    elif result.count == 0:
+        summary.status = RUN_NO_RESULTS
 
 
 def _search_record(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Subquery, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 import evidence
@@ -41,6 +41,7 @@ from evidence.store.models import (
     Query,
     RefreshRun,
     SearchRun,
+    SearchRunPmid,
     Verdict,
 )
 
@@ -144,9 +145,10 @@ def _queries_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, l
         )
     )
     runs = _all_runs(session, [q.id for q in queries])
+    stored = _stored_totals(session, claim_set_id)
     by_claim: defaultdict[int, list[QueryInfo]] = defaultdict(list)
     for query in queries:
-        history = tuple(_run_info(r) for r in runs.get(query.id, ()))
+        history = tuple(_run_info(r, stored.get(r.id, 0)) for r in runs.get(query.id, ()))
         info = QueryInfo(query.label, query.term, history[-1] if history else None, history)
         by_claim[query.claim_id].append(info)
     return by_claim
@@ -167,7 +169,21 @@ def _all_runs(session: Session, query_ids: list[int]) -> dict[int, list[SearchRu
     return found
 
 
-def _run_info(run: SearchRun) -> SearchRunInfo:
+def _stored_totals(session: Session, claim_set_id: int) -> dict[int, int]:
+    """Search run id -> how many of the PMIDs it retrieved are stored now, in one query."""
+    rows = session.execute(
+        select(SearchRunPmid.search_run_id, func.count())
+        .join(Article, Article.pmid == SearchRunPmid.pmid)
+        .join(SearchRun, SearchRun.id == SearchRunPmid.search_run_id)
+        .join(Query, Query.id == SearchRun.query_id)
+        .join(Claim, Claim.id == Query.claim_id)
+        .where(Claim.claim_set_id == claim_set_id)
+        .group_by(SearchRunPmid.search_run_id)
+    )
+    return {run_id: count for run_id, count in rows}
+
+
+def _run_info(run: SearchRun, stored_total: int) -> SearchRunInfo:
     return SearchRunInfo(
         term=run.term,
         params=_visible_params(run.params or {}),
@@ -184,6 +200,7 @@ def _run_info(run: SearchRun) -> SearchRunInfo:
         pmid_set_sha256=run.pmid_set_sha256,
         unresolved_ids=tuple(sorted(run.unresolved or {}, key=pmid_order)),
         message=run.message,
+        stored_total=stored_total if run.status != "failed" else None,
     )
 
 

@@ -17,17 +17,27 @@ from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
-from evidence.domain.errors import PermanentPubMedError, TransientPubMedError
+from evidence.domain.errors import (
+    PermanentPubMedError,
+    SourceUnreachableError,
+    TransientPubMedError,
+)
 from evidence.settings import EutilsSettings, redact
 from evidence.sources.base import SearchResult, SliceInfo
 from evidence.sources.eutils.esearch import EsearchPage
 from evidence.sources.eutils.pacing import RateLimiter, backoff_delay, parse_retry_after
 from evidence.sources.eutils.responses import BadBody, check_efetch, one_line, read_esearch
 from evidence.sources.eutils.slicing import search_in_slices, shortfall, uid_range_term
-from evidence.sources.eutils.transport import HttpTransport, Reply, retry_cause
+from evidence.sources.eutils.transport import (
+    HttpTransport,
+    Reply,
+    retry_cause,
+    unreachable_cause,
+)
 
 log = logging.getLogger("evidence.pubmed")
 
@@ -69,6 +79,7 @@ class _Failure:
 
     cause: str
     retry_after: float | None = None
+    unreachable: bool = False  # no connection could be made at all
 
 
 def search_params(
@@ -273,11 +284,24 @@ class EutilsClient:
             self.stats.retries.append(outcome.cause)
             log.info("retrying %s in %.2fs after %s", endpoint, delay, outcome.cause)
             self._sleep(delay)
+        if outcome.unreachable:
+            raise self._unreachable(outcome.cause, attempt)
         message = (
             f"PubMed {endpoint} failed after {attempt} attempt(s)"
             f" ({_describe(params)}): {outcome.cause}"
         )
         raise TransientPubMedError(self._safe(message))
+
+    def _unreachable(self, cause: str, attempts: int) -> SourceUnreachableError:
+        """One line naming the host and what to check (never the key)."""
+        host = urlsplit(self.settings.base_url).netloc or self.settings.base_url
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return SourceUnreachableError(
+            self._safe(
+                f"cannot reach E-utilities at {host}: {cause}{tries}; check the network, any"
+                " proxy (HTTPS_PROXY), or EVIDENCE_EUTILS_URL / --eutils-url"
+            )
+        )
 
     def _attempt(
         self,
@@ -294,13 +318,10 @@ class EutilsClient:
         try:
             reply = self._transport.post(endpoint, sent)
         except requests.RequestException as exc:
-            cause = retry_cause(exc)
-            log.debug("POST %s -> %s after %.3fs", endpoint, cause, self._clock() - start)
-            if cause is None:
-                raise PermanentPubMedError(
-                    self._safe(f"PubMed {endpoint} request failed: {type(exc).__name__}")
-                ) from None
-            return _Failure(cause)
+            log.debug(
+                "POST %s -> %s after %.3fs", endpoint, type(exc).__name__, self._clock() - start
+            )
+            return self._transport_failure(endpoint, exc)
         status, body = reply.status, reply.body
         log.debug(
             "POST %s -> HTTP %d (%d bytes) in %.3fs",
@@ -318,6 +339,21 @@ class EutilsClient:
             if bad.transient:
                 return _Failure(self._safe(bad.cause))
             raise PermanentPubMedError(self._reject(endpoint, sent, bad.cause)) from None
+
+    def _transport_failure(self, endpoint: str, exc: requests.RequestException) -> _Failure:
+        """A failure worth retrying, or raise: unreachable server, or hopeless request."""
+        unreachable = unreachable_cause(exc)
+        if unreachable is not None:
+            cause, retry = unreachable
+            if not retry:
+                raise self._unreachable(cause, 1) from None
+            return _Failure(cause, unreachable=True)
+        transient = retry_cause(exc)
+        if transient is None:
+            raise PermanentPubMedError(
+                self._safe(f"PubMed {endpoint} request failed: {type(exc).__name__}")
+            ) from None
+        return _Failure(transient)
 
     def _judge_status(
         self, endpoint: str, sent: Mapping[str, str], response: Reply

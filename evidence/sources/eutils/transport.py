@@ -83,6 +83,28 @@ class HttpTransport:
         return b"".join(chunks)
 
 
+def unreachable_cause(exc: requests.RequestException) -> tuple[str, bool] | None:
+    """(cause, retry) when ``exc`` says the server cannot be reached at all, else None.
+
+    A DNS or TLS failure will not heal within a run (no retry); a refused or timed-out
+    connection may be a restart (retried, then the whole refresh stops).
+    """
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS failure", False
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connection timed out", True
+    if not isinstance(exc, requests.ConnectionError):
+        return None
+    text = repr(exc)
+    if "NameResolutionError" in text or "Name or service not known" in text:
+        return "DNS failure: the host name does not resolve", False
+    if "ConnectionRefusedError" in text or "Connection refused" in text:
+        return "connection refused", True
+    if "NewConnectionError" in text:
+        return "cannot open a connection", True
+    return None
+
+
 def retry_cause(exc: requests.RequestException) -> str | None:
     """The retry cause of a transport failure; None if retrying cannot help."""
     if isinstance(exc, SlowResponse):
