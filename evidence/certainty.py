@@ -90,7 +90,7 @@ def conclusion(
             return NEVER_SEARCHED, "Never searched"
         return NO_STUDIES, "No studies found"
     if direction is None:
-        if not any(s.verdicts for s in claim.studies):
+        if not any(s.current_verdicts for s in claim.studies):
             n = len(claim.studies)
             return NOT_JUDGED, f"Not judged yet ({n} stud{_ies(n)})"
         return INCONCLUSIVE, f"Inconclusive · {certainty} certainty"

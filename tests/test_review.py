@@ -148,3 +148,49 @@ def test_status_reports_certainty_from_reviewer_verdicts(env: dict[str, str]) ->
         and "starts" in text
         and "machine suggestions (not verdicts)" in text
     )
+
+
+def test_a_changed_statement_reopens_its_verdicts_and_marks_them(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    args = ("review", "set", "nmda-blockade", "30000001", "--reviewer", "ann")
+    assert run(env, *args, "--verdict", "supports").exit_code == 0
+    queue = {i["pmid"] for i in json.loads(run(env, "review", "queue", "--json").stdout)}
+    assert "30000001" not in queue
+    before = BUNDLED.read_text(encoding="utf-8")
+    statement = load_claims(BUNDLED).claim("nmda-blockade").statement
+    reworded = tmp_path / "reworded.toml"
+    reworded.write_text(before.replace(statement, "Ketamine enhances NMDA signalling."), "utf-8")
+
+    result = run(env, "refresh", str(reworded), "--claim", "nmda-blockade", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["reworded"] == {"nmda-blockade": 2}
+    assert "nmda-blockade: the statement changed" in result.stderr
+    queue_items = json.loads(run(env, "review", "queue", "--json").stdout)
+    item = next(i for i in queue_items if i["pmid"] == "30000001")
+    assert item["rereview"] is True  # back in the queue
+    (pair,) = json.loads(run(env, "review", "show", "nmda-blockade", "30000001", "--json").stdout)
+    assert pair["rereview_reason"] == "the claim's statement changed since the verdict"
+    assert pair["current"] == {} and len(pair["history"]) == 1  # kept, not current
+    status = json.loads(run(env, "status", "--json").stdout)["claims"]
+    nmda = next(c for c in status if c["claim"] == "nmda-blockade")
+    assert nmda["conclusion"] == "not-judged"  # the old wording's verdict no longer counts
+
+    again = run(env, "refresh", str(reworded), "--claim", "nmda-blockade", "--json")
+    assert json.loads(again.stdout)["reworded"] == {}  # same wording: nothing reopened
+    assert run(env, *args, "--verdict", "contradicts").exit_code == 0
+    (pair,) = json.loads(run(env, "review", "show", "nmda-blockade", "30000001", "--json").stdout)
+    assert pair["current"] == {"ann": "contradicts"} and pair["rereview_reason"] is None
+
+
+def test_a_query_change_alone_does_not_reopen_verdicts(env: dict[str, str], tmp_path: Path) -> None:
+    args = ("review", "set", "nmda-blockade", "30000001", "--reviewer", "ann")
+    assert run(env, *args, "--verdict", "supports").exit_code == 0
+    spec = load_claims(BUNDLED).claim("nmda-blockade")
+    changed = tmp_path / "requeried.toml"
+    text = BUNDLED.read_text(encoding="utf-8")
+    changed.write_text(text.replace(spec.queries[0].label, "renamed query"), "utf-8")
+    result = run(env, "refresh", str(changed), "--claim", "nmda-blockade", "--json")
+    assert json.loads(result.stdout)["reworded"] == {}
+    queue = {i["pmid"] for i in json.loads(run(env, "review", "queue", "--json").stdout)}
+    assert "30000001" not in queue

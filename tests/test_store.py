@@ -58,7 +58,7 @@ def make_article(pmid: str, title: str = "A trial", **changes: object) -> Articl
 
 def test_migrations_create_every_table(database_url: str) -> None:
     db = Database(database_url)
-    assert current_revision(db.engine) == "0005"
+    assert current_revision(db.engine) == "0006"
     tables = set(table_names(db.engine))
     assert {"articles", "claims", "queries", "search_runs", "claim_articles"} <= tables
     Database(database_url)  # migrating again is a no-op
@@ -190,4 +190,44 @@ def test_upgrade_from_0001_keeps_records_and_refresh_grades_them(database_url: s
         assert graded is not None and graded.design == "rct" and graded.evidence_level == 2
         assert "retracted" in graded.flags and "humans" in graded.flags
         assert regrade_stale(s) == 0  # graded with the current rules: nothing to do
+    db.dispose()
+
+
+def test_statement_versions_migration_keeps_verdicts_and_ties_them_to_version_1(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    from evidence.services.review import record_verdict
+    from evidence.store.db import alembic_config
+    from evidence.store.models import ClaimStatement, Verdict
+
+    db = Database(database_url)
+    claims = load_claims(BUNDLED)
+    with db.session() as s:
+        claim_set = writes.sync_claims(s, claims)
+        run = RefreshRun(
+            claim_set_id=claim_set.id,
+            started_at=utcnow(),
+            status="ok",
+            tool_version="t",
+            source_kind="eutils",
+            source_location="http://x/",
+        )
+        s.add(run)
+        store_records(s, [make_article("1")])
+        s.flush()
+        claim = writes.claim_by_key(s, claims.slug, "nmda-blockade")
+        writes.link_claim(s, claim.id, run.id, ["1"])
+        record_verdict(s, "nmda-blockade", "1", "supports", reviewer="ann")
+    command.downgrade(alembic_config(db.engine), "0005")  # as a database of the last release
+    db.dispose()
+    db = Database(database_url)  # upgrades 0005 -> head with the verdict in place
+    with db.session() as s:
+        (statement,) = s.scalars(
+            select(ClaimStatement).where(ClaimStatement.claim_id == claim.id)
+        ).all()
+        assert (statement.version, statement.text) == (1, claim.statement)
+        verdict = s.scalars(select(Verdict)).one()
+        assert verdict.statement_id == statement.id and verdict.verdict == "supports"
     db.dispose()

@@ -73,6 +73,7 @@ def summary_json(summary: RefreshSummary) -> dict[str, object]:
         "totals": summary.totals,
         "queries": [asdict(q) for q in summary.queries],
         "changes": [asdict(c) for c in summary.changes],
+        "reworded": summary.reworded,
     }
 
 

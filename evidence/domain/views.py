@@ -78,18 +78,23 @@ class VerdictInfo:
     created_at: datetime
     record_sha256: str | None = None  # the record as it was when judged
     flags_at_review: tuple[str, ...] = ()
+    statement_version: int | None = None  # the claim wording the verdict was given for
+    current_wording: bool = True  # False once the claim's statement has changed since
 
 
 def rereview_reason(
     flags: Sequence[str], record_sha256: str | None, latest: VerdictInfo | None
 ) -> str | None:
-    """Why a judged study needs judging again (retracted or changed since), or None.
+    """Why a judged study needs judging again (reworded, retracted or changed since), or None.
 
-    The one re-review rule: retracted after the latest verdict, or the stored record's hash
-    differs from the one judged (a hash missing on either side is no evidence of change).
+    The one re-review rule: the claim's statement changed after the latest verdict; the
+    study was retracted after it; or the stored record's hash differs from the one judged
+    (a hash missing on either side is no evidence of change).
     """
     if latest is None:
         return None
+    if not latest.current_wording:
+        return "the claim's statement changed since the verdict"
     if "retracted" in flags and "retracted" not in latest.flags_at_review:
         return "retracted since the latest verdict"
     if latest.record_sha256 and record_sha256 and latest.record_sha256 != record_sha256:
@@ -137,8 +142,8 @@ class StudyInfo:
 
     @property
     def current_verdicts(self) -> dict[str, str]:
-        """Each reviewer's latest verdict."""
-        return {v.reviewer: v.verdict for v in self.verdicts}
+        """Each reviewer's latest verdict on the claim's current wording."""
+        return {v.reviewer: v.verdict for v in self.verdicts if v.current_wording}
 
     @property
     def level_label(self) -> str:

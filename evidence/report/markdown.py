@@ -207,7 +207,11 @@ def _design_cell(study: StudyInfo) -> str:
 
 def _verdict_cell(study: StudyInfo) -> str:
     """Reviewer verdicts, then the machine suggestion (marked) and the key sentence."""
-    verdicts = "; ".join(f"{v} ({r})" for r, v in study.current_verdicts.items())
+    latest = {v.reviewer: v for v in study.verdicts}
+    verdicts = "; ".join(
+        f"{v.verdict} ({r})" + ("" if v.current_wording else " for an earlier wording")
+        for r, v in latest.items()
+    )
     cell = md_text(verdicts) or "not reviewed"
     if study.suggested_stance:
         cell += f" _Machine suggestion: {md_text(study.suggested_stance)}_"

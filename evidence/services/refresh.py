@@ -54,6 +54,7 @@ class RefreshSummary:
     status: str = RUN_OK
     queries: list[QuerySummary] = field(default_factory=list)
     changes: list[ClaimChanges] = field(default_factory=list)  # vs the claim's previous refresh
+    reworded: dict[str, int] = field(default_factory=dict)  # claim -> new statement version
 
     @property
     def totals(self) -> dict[str, int]:
@@ -127,7 +128,8 @@ def _selected(claims_file: ClaimsFile, claim_ids: Sequence[str]) -> list[ClaimSp
 def _start(db: Database, source: Source, claims_file: ClaimsFile, specs: list[ClaimSpec]) -> _Run:
     identity = source.identity()
     with db.session() as session:
-        claim_set_id = writes.sync_claims(session, claims_file).id
+        synced = writes.sync_claims(session, claims_file)
+        claim_set_id = synced.id
         refresh_id = runs.start_refresh(
             session,
             runs.NewRefreshRun(
@@ -142,7 +144,14 @@ def _start(db: Database, source: Source, claims_file: ClaimsFile, specs: list[Cl
             ),
         )
         claim_ids, query_ids = writes.claim_and_query_ids(session, claim_set_id)
-    summary = RefreshSummary(refresh_id=refresh_id, article=claims_file.slug)
+    summary = RefreshSummary(refresh_id, claims_file.slug, reworded=synced.reworded)
+    for key, version in synced.reworded.items():
+        log.warning(
+            "claim %s: the statement changed (now version %d): verdicts given for the old"
+            " wording are kept, marked as such, and their studies are back in the queue",
+            key,
+            version,
+        )
     return _Run(db, source, summary, claim_set_id, claim_ids, query_ids)
 
 

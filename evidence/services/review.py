@@ -110,6 +110,8 @@ def _status(
         latest.created_at,
         latest.record_sha256,
         latest.flags_at_review,
+        latest.statement_version,
+        latest.current_wording,
     )
     reason = rereview_reason(record.flags, record.record_sha256, judged)
     return PairStatus(
@@ -119,7 +121,7 @@ def _status(
         history=tuple(
             VerdictRow(claim_key, r.pmid, r.verdict, r.reviewer, r.note, r.created_at) for r in rows
         ),
-        current={r.reviewer: r.verdict for r in rows},
+        current={r.reviewer: r.verdict for r in rows if r.current_wording},
         needs_rereview=reason is not None,
         rereview_reason=reason,
     )

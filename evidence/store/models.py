@@ -108,6 +108,20 @@ class Claim(Base):
     queries: Mapped[list[Query]] = relationship(back_populates="claim", order_by="Query.position")
 
 
+class ClaimStatement(Base):
+    """A version of a claim's wording: verdicts are tied to the version they judged."""
+
+    __tablename__ = "claim_statements"
+    __table_args__ = (UniqueConstraint("claim_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class Query(Base):
     """A PubMed query of a claim, as currently defined in the claims file."""
 
@@ -336,3 +350,4 @@ class Verdict(Base):
     created_at: Mapped[datetime]
     record_sha256: Mapped[str] = mapped_column(String(64))  # the record as it was judged
     flags_at_review: Mapped[JsonList] = mapped_column(default=list)
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("claim_statements.id"))

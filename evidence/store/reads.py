@@ -38,6 +38,7 @@ from evidence.store.models import (
     Claim,
     ClaimArticle,
     ClaimSet,
+    ClaimStatement,
     Query,
     RefreshRun,
     SearchRun,
@@ -285,14 +286,23 @@ def _studies_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, l
 
 
 def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list[VerdictInfo]]:
-    rows = session.scalars(
-        select(Verdict)
+    """Every verdict of the claim set with the wording version it judged, in one query."""
+    current = (
+        select(ClaimStatement.claim_id, func.max(ClaimStatement.version).label("version"))
+        .group_by(ClaimStatement.claim_id)
+        .subquery()
+    )
+    judged = ClaimStatement.__table__.alias("judged")
+    rows = session.execute(
+        select(Verdict, judged.c.version, current.c.version)
         .join(Claim, Claim.id == Verdict.claim_id)
+        .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
+        .join(current, current.c.claim_id == Verdict.claim_id, isouter=True)
         .where(Claim.claim_set_id == claim_set_id)
         .order_by(Verdict.created_at, Verdict.id)
     )
     found: dict[tuple[int, str], list[VerdictInfo]] = defaultdict(list)
-    for row in rows:
+    for row, version, latest in rows:
         info = VerdictInfo(
             row.reviewer,
             row.verdict,
@@ -300,6 +310,8 @@ def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list
             as_utc(row.created_at),
             row.record_sha256,
             tuple(row.flags_at_review or ()),
+            statement_version=version,
+            current_wording=version == latest,
         )
         found[(row.claim_id, row.pmid)].append(info)
     return found

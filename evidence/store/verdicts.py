@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import utcnow
-from evidence.store.models import Article, ClaimArticle, Verdict
+from evidence.store.models import Article, ClaimArticle, ClaimStatement, Verdict
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class VerdictRecord:
     created_at: datetime
     record_sha256: str | None
     flags_at_review: tuple[str, ...]
+    statement_version: int | None = None
+    current_wording: bool = True
 
 
 def linked_record(session: Session, claim_id: int, pmid: str) -> LinkedRecord | None:
@@ -57,7 +59,14 @@ def add_verdict(
     note: str | None,
 ) -> VerdictRecord:
     """Append a verdict on (claim, record), stamped with the record as it is now."""
+    statement = session.execute(
+        select(ClaimStatement.id, ClaimStatement.version)
+        .where(ClaimStatement.claim_id == claim_id)
+        .order_by(ClaimStatement.version.desc())
+        .limit(1)
+    ).first()
     row = Verdict(
+        statement_id=statement.id if statement else None,
         claim_id=claim_id,
         pmid=record.pmid,
         verdict=verdict,
@@ -69,15 +78,24 @@ def add_verdict(
     )
     session.add(row)
     session.flush()
-    return _record(row)
+    return _record(row, statement.version if statement else None, True)
 
 
 def verdicts_of(session: Session, claim_id: int, pmid: str | None = None) -> list[VerdictRecord]:
-    """Every verdict on the claim (or on one of its studies), oldest first."""
-    query = select(Verdict).where(Verdict.claim_id == claim_id)
+    """Every verdict on the claim (or on one of its studies), oldest first, with the wording
+    version it judged and whether that is still the claim's wording."""
+    current = session.scalar(
+        select(func.max(ClaimStatement.version)).where(ClaimStatement.claim_id == claim_id)
+    )
+    query = (
+        select(Verdict, ClaimStatement.version)
+        .join(ClaimStatement, ClaimStatement.id == Verdict.statement_id, isouter=True)
+        .where(Verdict.claim_id == claim_id)
+    )
     if pmid is not None:
         query = query.where(Verdict.pmid == pmid)
-    return [_record(v) for v in session.scalars(query.order_by(Verdict.created_at, Verdict.id))]
+    rows = session.execute(query.order_by(Verdict.created_at, Verdict.id))
+    return [_record(v, version, version == current) for v, version in rows]
 
 
 def records_of(session: Session, pmids: set[str]) -> dict[str, LinkedRecord]:
@@ -92,7 +110,7 @@ def records_of(session: Session, pmids: set[str]) -> dict[str, LinkedRecord]:
     }
 
 
-def _record(row: Verdict) -> VerdictRecord:
+def _record(row: Verdict, version: int | None, current: bool) -> VerdictRecord:
     return VerdictRecord(
         row.id,
         row.pmid,
@@ -102,4 +120,6 @@ def _record(row: Verdict) -> VerdictRecord:
         row.created_at,
         row.record_sha256,
         tuple(row.flags_at_review or ()),
+        version,
+        current,
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from evidence.domain import records
@@ -24,6 +24,7 @@ from evidence.store.models import (
     Claim,
     ClaimArticle,
     ClaimSet,
+    ClaimStatement,
     Query,
 )
 from evidence.store.upsert import chunks, insert_rows, upsert
@@ -31,8 +32,19 @@ from evidence.store.upsert import chunks, insert_rows, upsert
 # --- claims ------------------------------------------------------------------------------
 
 
-def sync_claims(session: Session, claims_file: ClaimsFile) -> ClaimSet:
-    """Store the claims file as it is now; claims and queries no longer in it become inactive."""
+@dataclass(frozen=True)
+class SyncedClaims:
+    """A stored claim set, and the claims whose statement changed (their new version)."""
+
+    id: int
+    reworded: dict[str, int]  # claim key -> new statement version (claims that had one)
+
+
+def sync_claims(session: Session, claims_file: ClaimsFile) -> SyncedClaims:
+    """Store the claims file as it is now; claims and queries no longer in it become inactive.
+
+    A claim whose statement differs from its latest stored version gets a new version.
+    """
     claim_set = session.scalar(select(ClaimSet).where(ClaimSet.slug == claims_file.slug))
     if claim_set is None:
         claim_set = ClaimSet(slug=claims_file.slug)
@@ -50,14 +62,63 @@ def sync_claims(session: Session, claims_file: ClaimsFile) -> ClaimSet:
     }
     for claim in existing.values():
         claim.active = False
+    versions = latest_statements(session, claim_set.id)
+    reworded: dict[str, int] = {}
     for position, spec in enumerate(claims_file.claims):
         claim = existing.get(spec.id) or Claim(claim_set_id=claim_set.id, key=spec.id)
         claim.statement, claim.section = spec.statement, spec.section
         claim.position, claim.active = position, True
         session.add(claim)
         session.flush()
+        version = _version_statement(session, claim, versions.get(claim.id))
+        if version is not None and version > 1:
+            reworded[spec.id] = version
         _sync_queries(session, claim, spec.queries)
-    return claim_set
+    return SyncedClaims(claim_set.id, reworded)
+
+
+def statement_sha256(text: str) -> str:
+    """The hash of a claim's wording, as stored with each version."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def latest_statements(session: Session, claim_set_id: int) -> dict[int, tuple[int, str]]:
+    """Claim row id -> (latest statement version, its SHA-256), in one query."""
+    latest = (
+        select(ClaimStatement.claim_id, func.max(ClaimStatement.version).label("version"))
+        .join(Claim, Claim.id == ClaimStatement.claim_id)
+        .where(Claim.claim_set_id == claim_set_id)
+        .group_by(ClaimStatement.claim_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ClaimStatement.claim_id, ClaimStatement.version, ClaimStatement.sha256).join(
+            latest,
+            (latest.c.claim_id == ClaimStatement.claim_id)
+            & (latest.c.version == ClaimStatement.version),
+        )
+    )
+    return {claim_id: (version, sha) for claim_id, version, sha in rows}
+
+
+def _version_statement(
+    session: Session, claim: Claim, latest: tuple[int, str] | None
+) -> int | None:
+    """Store a new statement version when the wording changed; the new version, or None."""
+    sha = statement_sha256(claim.statement)
+    if latest is not None and latest[1] == sha:
+        return None
+    version = 1 if latest is None else latest[0] + 1
+    session.add(
+        ClaimStatement(
+            claim_id=claim.id,
+            version=version,
+            text=claim.statement,
+            sha256=sha,
+            created_at=utcnow(),
+        )
+    )
+    return version
 
 
 def _sync_queries(session: Session, claim: Claim, specs: Sequence[Any]) -> None:
