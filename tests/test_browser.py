@@ -223,6 +223,18 @@ def test_report_pdf_end_to_end(tmp_path: Path, db_env: dict[str, str]) -> None:
     pdf = out / "report.pdf"
     assert str(pdf.resolve()) in result.stdout.splitlines()
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+    assert page_size(pdf) == (595, 842)  # A4 by default, in points
+    letter = run(db_env, "report", "--out", str(out), "--pdf", "--paper", "letter")
+    assert letter.exit_code == 0 and page_size(pdf) == (612, 792)
+
+
+def page_size(pdf: Path) -> tuple[int, int]:
+    """The first page's MediaBox width and height in points, rounded."""
+    import re
+
+    box = re.search(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", pdf.read_bytes())
+    assert box, "no MediaBox in the PDF"
+    return round(float(box.group(1))), round(float(box.group(2)))
 
 
 def test_report_pdf_without_chromium_says_how_to_install(

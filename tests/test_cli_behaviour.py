@@ -48,6 +48,31 @@ def test_every_command_has_help_and_is_in_the_readme(path: tuple[str, ...]) -> N
     assert f"evidence {' '.join(path)}" in (ROOT / "README.md").read_text()
 
 
+@pytest.mark.parametrize("path", all_commands(cli), ids=" ".join)
+def test_every_leaf_command_takes_quiet_and_verbose_after_it(path: tuple[str, ...]) -> None:
+    command: Any = cli
+    for name in path:
+        command = command.commands[name]
+    if isinstance(command, click.Group):
+        return
+    options = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    assert {"-q", "--quiet", "-v", "--verbose"} <= options
+
+
+def test_quiet_and_verbose_after_the_subcommand(
+    tmp_path: Path, tiny_records: dict[str, bytes], eutils_server_factory: Callable[..., Any]
+) -> None:
+    terms = claim_terms("anti-inflammatory")
+    server = eutils_server_factory(tiny_records, dict.fromkeys(terms, sorted(tiny_records)))
+    env = env_for(tmp_path, server)
+    args = ("refresh", str(BUNDLED), "--claim", "anti-inflammatory")
+    quiet = run(env, *args, "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    verbose = run(env, *args, "-vv")
+    assert verbose.exit_code == 0 and "DEBUG evidence" in verbose.stderr
+    assert "DEBUG" not in run(env, *args).stderr
+
+
 def test_python_dash_m_and_version() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "evidence", "--version"], capture_output=True, text=True, check=False

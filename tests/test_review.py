@@ -118,6 +118,20 @@ def test_bad_review_input_is_a_one_line_usage_error(
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_verdict_on_a_retracted_study_warns(env: dict[str, str]) -> None:
+    db = Database(env["EVIDENCE_DATABASE_URL"])
+    with db.session() as session:
+        session.execute(
+            update(Article).where(Article.pmid == "30000002").values(flags=["retracted"])
+        )
+    db.dispose()
+    set_args = ("review", "set", "nmda-blockade", "30000002", "--verdict", "supports")
+    again = run(env, *set_args, "--reviewer", "bob")
+    assert again.exit_code == 0 and "Warning: PMID 30000002 is retracted" in again.stderr
+    other = ("review", "set", "nmda-blockade", "30000001", "--verdict", "supports")
+    assert "Warning" not in run(env, *other, "--reviewer", "bob").stderr
+
+
 def test_a_verdict_needs_a_reviewer(env: dict[str, str]) -> None:
     result = run(env, "review", "set", "nmda-blockade", "30000001", "--verdict", "supports")
     assert result.exit_code == 2 and "EVIDENCE_REVIEWER" in result.stderr

@@ -7,6 +7,7 @@ import click
 from evidence import __version__
 from evidence.cli.claims import claims_group
 from evidence.cli.context import App, configure_logging
+from evidence.cli.options import add_verbosity_options
 from evidence.cli.refresh import refresh_command
 from evidence.cli.report import export_command, report_command
 from evidence.cli.review import review_group
@@ -77,6 +78,8 @@ cli.add_command(export_command)
 cli.add_command(claims_group)
 cli.add_command(review_group)
 cli.add_command(status_command)
+for _command in cli.commands.values():
+    add_verbosity_options(_command)
 
 
 def main() -> None:

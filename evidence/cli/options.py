@@ -46,3 +46,46 @@ def message(text: str, *, quiet: bool = False) -> None:
     """A human message on stderr (never on stdout, which carries data)."""
     if not quiet:
         click.echo(text, err=True)
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        _set_verbosity(ctx, -1)
+
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    if value:
+        _set_verbosity(ctx, value)
+
+
+def _set_verbosity(ctx: click.Context, verbosity: int) -> None:
+    from evidence.cli.context import App, configure_logging
+
+    app = ctx.find_object(App)
+    if app is not None:
+        app.verbosity = verbosity if verbosity < 0 else max(app.verbosity, 0) + verbosity
+        configure_logging(app.settings, app.verbosity)
+
+
+def add_verbosity_options(command: click.Command) -> None:
+    """Give every leaf command ``-q``/``-v`` too, so they work after the subcommand."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_verbosity_options(sub)
+        return
+    command.params += [
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            callback=_set_quiet,
+            help="Only errors on stderr; no progress bar.",
+        ),
+        click.Option(
+            ["-v", "--verbose"],
+            count=True,
+            expose_value=False,
+            callback=_set_verbose,
+            help="More messages on stderr (-vv for debug).",
+        ),
+    ]

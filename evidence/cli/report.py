@@ -25,9 +25,16 @@ from evidence.report.exports import FORMATS
     is_flag=True,
     help="Also print index.html to report.pdf with headless Chromium (apt-get install chromium).",
 )
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"]),
+    default="a4",
+    show_default=True,
+    help="Paper size of report.pdf.",
+)
 @article_option
 @pass_app
-def report_command(app: App, out_dir: Path | None, pdf: bool, slug: str | None) -> None:
+def report_command(app: App, out_dir: Path | None, pdf: bool, paper: str, slug: str | None) -> None:
     """Write index.html, report.md and studies.csv linking each claim to its studies.
 
     With --pdf, also report.pdf (needs Chromium). The paths written are printed on stdout.
@@ -43,7 +50,7 @@ def report_command(app: App, out_dir: Path | None, pdf: bool, slug: str | None) 
     for path in files:
         click.echo(str(path))
     if pdf:
-        click.echo(str(render_pdf(files.html, target / "report.pdf")))
+        click.echo(str(render_pdf(files.html, target / "report.pdf", paper=paper)))
     message(f"report written to {target}/", quiet=app.quiet)
 
 

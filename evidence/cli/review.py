@@ -77,6 +77,8 @@ def set_command(
     message(
         f"recorded: {row.claim} PMID {row.pmid} {row.verdict} by {row.reviewer}", quiet=app.quiet
     )
+    if row.warning:
+        click.echo(f"Warning: {row.warning}", err=True)
 
 
 @review_group.command("show")

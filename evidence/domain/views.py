@@ -102,6 +102,11 @@ def rereview_reason(
     return None
 
 
+def is_funding_type(publication_type: str) -> bool:
+    """True for PubMed's funding publication types ("Research Support, N.I.H., Extramural")."""
+    return publication_type.casefold().startswith("research support")
+
+
 @dataclass(frozen=True)
 class StudyInfo:
     """A study linked to a claim. Text fields come from PubMed: untrusted plain text."""
@@ -128,6 +133,17 @@ class StudyInfo:
     suggested_stance: str | None = None  # a machine suggestion, never a verdict
     stance_sentence: str | None = None
     stance_cues: tuple[str, ...] = ()
+    abstract: tuple[tuple[str, str], ...] = ()  # (section label or "", text), in order
+
+    @property
+    def design_types(self) -> tuple[str, ...]:
+        """Publication types that describe the study, without funding notes."""
+        return tuple(t for t in self.publication_types if not is_funding_type(t))
+
+    @property
+    def funding_types(self) -> tuple[str, ...]:
+        """"Research Support, ..." publication types: who paid, not what design."""
+        return tuple(t for t in self.publication_types if is_funding_type(t))
 
     @property
     def rereview_reason(self) -> str | None:

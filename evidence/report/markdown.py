@@ -197,7 +197,7 @@ def _study_cells(study: StudyInfo) -> tuple[str, ...]:
 
 
 def _design_cell(study: StudyInfo) -> str:
-    cell = md_text(f"{study.level_label} ({', '.join(study.publication_types)})")
+    cell = md_text(f"{study.level_label} ({', '.join(study.design_types)})")
     if study.flags:
         cell += f" {md_text(', '.join(study.flags))}"
     if study.changed_since_review:

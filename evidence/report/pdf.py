@@ -38,24 +38,39 @@ def find_browser() -> str | None:
     return None
 
 
+def with_paper(html: str, paper: str) -> str:
+    """The page with a CSS ``@page`` size (Chromium prints on the size the page asks for)."""
+    size = PAPERS[paper]
+    return html.replace(
+        "</head>", f"<style>@page {{ size: {size}; margin: 12mm; }}</style></head>", 1
+    )
+
+
 def browser_command(browser: str, profile: Path, *extra: str) -> list[str]:
     """The command line running ``browser`` headless with a fresh ``profile`` folder."""
     return [browser, *FLAGS, f"--user-data-dir={profile}", *extra]
 
 
-def render_pdf(html_path: Path, pdf_path: Path, *, timeout: float = TIMEOUT_SECONDS) -> Path:
-    """Print ``html_path`` to ``pdf_path`` with headless Chromium; returns ``pdf_path``."""
+PAPERS = {"a4": "A4", "letter": "letter"}  # --paper choice -> CSS @page size
+
+
+def render_pdf(
+    html_path: Path, pdf_path: Path, *, paper: str = "a4", timeout: float = TIMEOUT_SECONDS
+) -> Path:
+    """Print ``html_path`` to ``pdf_path`` on ``paper`` with headless Chromium."""
     browser = find_browser()
     if browser is None:
         raise ChromiumMissingError(INSTALL_HINT)
     pdf_path = pdf_path.resolve()
     with tempfile.TemporaryDirectory(prefix="evidence-chromium-") as profile:
+        printable = Path(profile) / "print.html"
+        printable.write_text(with_paper(html_path.read_text(encoding="utf-8"), paper), "utf-8")
         command = browser_command(
             browser,
             Path(profile),
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf_path}",
-            html_path.resolve().as_uri(),
+            printable.as_uri(),
         )
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)

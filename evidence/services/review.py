@@ -32,6 +32,7 @@ class VerdictRow:
     reviewer: str
     note: str | None
     created_at: datetime
+    warning: str | None = None  # e.g. the study is retracted
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,13 @@ def record_verdict(
     claim_id = _claim_id(session, slug, claim_key)
     record = _linked(session, claim_id, claim_key, pmid)
     row = verdicts.add_verdict(session, claim_id, record, verdict, reviewer.strip(), note or None)
-    return VerdictRow(claim_key, row.pmid, row.verdict, row.reviewer, row.note, row.created_at)
+    warning = None
+    if "retracted" in record.flags:
+        warning = f"PMID {pmid} is retracted: the verdict is recorded, but retracted studies"
+        warning += " never count towards the claim's conclusion"
+    return VerdictRow(
+        claim_key, row.pmid, row.verdict, row.reviewer, row.note, row.created_at, warning
+    )
 
 
 def pair_status(

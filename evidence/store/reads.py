@@ -334,7 +334,20 @@ def _study(article: Article, authors: list[str], kinds: list[str], noted: bool) 
         provisional=article.grade_provisional,
         flags=tuple(article.flags),
         record_sha256=article.record_sha256,
+        abstract=_abstract(article),
     )
+
+
+def _abstract(article: Article) -> tuple[tuple[str, str], ...]:
+    """The abstract by sections (label, text); one unlabelled section when unstructured."""
+    sections = tuple(
+        (str(s.get("label") or ""), str(s.get("text") or ""))
+        for s in article.abstract_sections or ()
+        if s.get("text")
+    )
+    if sections:
+        return sections
+    return (("", article.abstract),) if article.abstract else ()
 
 
 def _grouped(rows: Iterable[RowT], pair: Callable[[RowT], tuple[str, str]]) -> dict[str, list[str]]:
