@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from evidence.domain.errors import EvidenceError, NothingStoredError, UnknownArticleError
-from evidence.domain.views import ReportData
+from evidence.domain.views import ArticleChoice, ReportData
 from evidence.report.html import render_html
 from evidence.report.markdown import md_text, render_markdown
 from evidence.report.tables import CSV_COLUMNS, guard_cell
@@ -34,6 +34,7 @@ from evidence.store.models import (
     RefreshRun,
     SearchRun,
 )
+from tests.test_claims import GOOD as GOOD_CLAIMS
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=3)
@@ -267,6 +268,32 @@ def test_load_report_asks_for_a_slug_when_several_articles(sqlite_db: Database) 
             load_report(session, "nope")
         assert load_report(session, "another").claims == ()
         assert load_report(session, "ketamine-test").article.title == "Ketamine & pain"
+        preferred = ArticleChoice(None, preferred="ketamine-test")  # the claims file's article
+        assert load_report(session, preferred).article.slug == "ketamine-test"
+        unknown = ArticleChoice(None, preferred="not-stored")
+        with pytest.raises(UnknownArticleError, match="several articles"):
+            load_report(session, unknown)
+
+
+def test_cli_takes_the_article_of_the_default_claims_file(
+    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from evidence.cli.main import cli
+
+    with sqlite_db.session() as session:
+        session.add(ClaimSet(slug="another", title="Another", updated_at=T0))
+    env = {"EVIDENCE_DATABASE_URL": str(sqlite_db.url)}
+    monkeypatch.chdir(tmp_path)  # no queries/ here: a choice is needed, and listed
+    listed = CliRunner().invoke(cli, ["status"], env=env)
+    assert listed.exit_code == 2 and "(another, ketamine-test)" in listed.stderr
+    (tmp_path / "queries").mkdir()
+    claims = tmp_path / "queries" / "ketamine-chronic-pain.toml"
+    claims.write_text(GOOD_CLAIMS.replace('slug = "demo"', 'slug = "ketamine-test"'), "utf-8")
+    chosen = CliRunner().invoke(cli, ["status", "--json"], env=env)
+    assert chosen.exit_code == 0, chosen.stderr
+    assert json.loads(chosen.stdout)["article"] == "ketamine-test"
 
 
 # --- HTML -------------------------------------------------------------------------------------

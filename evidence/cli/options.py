@@ -22,11 +22,33 @@ claims_file_argument = click.argument(
     type=click.Path(dir_okay=False, path_type=Path),
 )
 
+
+def _article_choice(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    from evidence.domain.views import ArticleChoice
+
+    return ArticleChoice(value, preferred=default_article())
+
+
+def default_article() -> str | None:
+    """The article of the default claims file, when it is there and valid."""
+    from evidence.domain.claims import load_claims
+    from evidence.domain.errors import EvidenceError
+
+    if not DEFAULT_CLAIMS_FILE.is_file():
+        return None
+    try:
+        return load_claims(DEFAULT_CLAIMS_FILE).slug
+    except EvidenceError:
+        return None
+
+
 article_option = click.option(
     "--article",
     "slug",
     metavar="SLUG",
-    help="Which article (claims file slug), when the database holds several.",
+    callback=_article_choice,
+    help="Which article (claims file slug) when the database holds several "
+    f"[default: the one of {DEFAULT_CLAIMS_FILE} if stored, else the only one].",
 )
 
 

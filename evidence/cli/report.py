@@ -8,6 +8,7 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, message
+from evidence.domain.views import ArticleChoice
 from evidence.domain.vocab import VERDICT_FILTERS
 from evidence.report.exports import FORMATS
 
@@ -34,7 +35,9 @@ from evidence.report.exports import FORMATS
 )
 @article_option
 @pass_app
-def report_command(app: App, out_dir: Path | None, pdf: bool, paper: str, slug: str | None) -> None:
+def report_command(
+    app: App, out_dir: Path | None, pdf: bool, paper: str, slug: ArticleChoice
+) -> None:
     """Write index.html, report.md and studies.csv linking each claim to its studies.
 
     With --pdf, also report.pdf (needs Chromium). The paths written are printed on stdout.
@@ -100,7 +103,7 @@ def export_command(
     level: int | None,
     verdicts: tuple[str, ...],
     out: Path | None,
-    slug: str | None,
+    slug: ArticleChoice,
 ) -> None:
     """Export the claim -> study links, as data or for a reference manager."""
     from evidence.report.exports import export_document, filter_report, write_export

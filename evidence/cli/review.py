@@ -8,6 +8,7 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, echo_json, json_option, message
+from evidence.domain.views import ArticleChoice
 from evidence.domain.vocab import VERDICTS
 
 
@@ -21,7 +22,7 @@ def review_group() -> None:
 @article_option
 @json_option
 @pass_app
-def queue_command(app: App, claim: str | None, slug: str | None, as_json: bool) -> None:
+def queue_command(app: App, claim: str | None, slug: ArticleChoice, as_json: bool) -> None:
     """Studies not judged yet (or changed since), strongest evidence first.
 
     CLAIM limits the queue to one claim id.
@@ -59,7 +60,7 @@ def set_command(
     verdict: str,
     note: str | None,
     reviewer: str | None,
-    slug: str | None,
+    slug: ArticleChoice,
 ) -> None:
     """Record a verdict on study PMID for CLAIM (a new row: history is kept)."""
     from evidence.services.review import record_verdict
@@ -87,7 +88,9 @@ def set_command(
 @article_option
 @json_option
 @pass_app
-def show_command(app: App, claim: str, pmid: str | None, slug: str | None, as_json: bool) -> None:
+def show_command(
+    app: App, claim: str, pmid: str | None, slug: ArticleChoice, as_json: bool
+) -> None:
     """The verdict history of CLAIM (or of one PMID), disagreements and re-review flags."""
     from evidence.services.review import pair_status
 

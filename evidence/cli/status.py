@@ -8,13 +8,14 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, echo_json, json_option
+from evidence.domain.views import ArticleChoice
 
 
 @click.command("status")
 @article_option
 @json_option
 @pass_app
-def status_command(app: App, slug: str | None, as_json: bool) -> None:
+def status_command(app: App, slug: ArticleChoice, as_json: bool) -> None:
     """Per claim: its conclusion, studies by evidence level and verdict, retractions, and why.
 
     The conclusion states direction and certainty together ("Contradicted · high

@@ -16,6 +16,23 @@ from evidence.domain.vocab import DISPUTED, NEVER_RUN, RUN_NO_RESULTS, RUN_OK
 
 
 @dataclass(frozen=True)
+class ArticleChoice:
+    """Which article (claim set) a command is about: the one asked for (``--article``), else
+    the one of the claims file in use when it is stored, else the only one stored."""
+
+    slug: str | None = None
+    preferred: str | None = None  # the claims file's article
+
+
+ArticleArg = ArticleChoice | str | None  # a plain slug (or None) is a choice too
+
+
+def article_choice(arg: ArticleArg) -> ArticleChoice:
+    """``arg`` as an :class:`ArticleChoice`."""
+    return arg if isinstance(arg, ArticleChoice) else ArticleChoice(arg)
+
+
+@dataclass(frozen=True)
 class ArticleInfo:
     """The health article under review (one claim set)."""
 
@@ -142,7 +159,7 @@ class StudyInfo:
 
     @property
     def funding_types(self) -> tuple[str, ...]:
-        """"Research Support, ..." publication types: who paid, not what design."""
+        """ "Research Support, ..." publication types: who paid, not what design."""
         return tuple(t for t in self.publication_types if is_funding_type(t))
 
     @property

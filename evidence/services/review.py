@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from evidence.domain.errors import InvalidVerdictError, MissingReviewerError, UnknownStudyError
-from evidence.domain.views import VerdictInfo, rereview_reason
+from evidence.domain.views import ArticleArg, VerdictInfo, rereview_reason
 from evidence.domain.vocab import VERDICTS
 from evidence.services.views import QueueItem, review_queue
 from evidence.store import reads, verdicts, writes
@@ -61,7 +61,7 @@ def record_verdict(
     *,
     reviewer: str | None,
     note: str | None = None,
-    slug: str | None = None,
+    slug: ArticleArg = None,
 ) -> VerdictRow:
     """Append a verdict on the pair (claim, pmid); the study must be linked to the claim."""
     if verdict not in VERDICTS:
@@ -81,7 +81,7 @@ def record_verdict(
 
 
 def pair_status(
-    session: Session, claim_key: str, pmid: str | None = None, *, slug: str | None = None
+    session: Session, claim_key: str, pmid: str | None = None, *, slug: ArticleArg = None
 ) -> list[PairStatus]:
     """Every judged pair of the claim (or just ``pmid``), with history and re-review flags."""
     claim_id = _claim_id(session, slug, claim_key)
@@ -95,7 +95,7 @@ def pair_status(
     return [_status(claim_key, stored[p], by_pmid[p]) for p in sorted(by_pmid)]
 
 
-def _claim_id(session: Session, slug: str | None, key: str) -> int:
+def _claim_id(session: Session, slug: ArticleArg, key: str) -> int:
     return writes.claim_by_key(session, reads.resolve_claim_set(session, slug).slug, key).id
 
 

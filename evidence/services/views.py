@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from evidence import grading
 from evidence.certainty import summarize
 from evidence.domain.errors import UnknownClaimError
-from evidence.domain.views import ClaimReport, ReportData, StudyInfo, study_order
+from evidence.domain.views import ArticleArg, ClaimReport, ReportData, StudyInfo, study_order
 from evidence.services.changes import claim_changes
 from evidence.store import reads
 
@@ -32,7 +32,7 @@ class QueueItem:
 
 
 def load_report(
-    session: Session, slug: str | None = None, *, now: datetime | None = None
+    session: Session, slug: ArticleArg = None, *, now: datetime | None = None
 ) -> ReportData:
     """The report of claim set ``slug`` (or of the only one stored), summaries included."""
     ref = reads.resolve_claim_set(session, slug)
@@ -61,7 +61,7 @@ def claim_keys(session: Session, slug: str) -> list[str]:
 
 
 def review_queue(
-    session: Session, claim_key: str | None = None, *, slug: str | None = None
+    session: Session, claim_key: str | None = None, *, slug: ArticleArg = None
 ) -> list[QueueItem]:
     """Studies not judged yet, or changed since judged, in evidence order, claim by claim.
 

@@ -20,6 +20,7 @@ from evidence.domain.audit import as_utc, pmid_order
 from evidence.domain.errors import NothingStoredError, UnknownArticleError
 from evidence.domain.records import Author
 from evidence.domain.views import (
+    ArticleArg,
     ArticleInfo,
     ClaimReport,
     QueryInfo,
@@ -28,6 +29,7 @@ from evidence.domain.views import (
     SearchRunInfo,
     StudyInfo,
     VerdictInfo,
+    article_choice,
     study_order,
 )
 from evidence.store.models import (
@@ -88,18 +90,23 @@ def read_report(session: Session, ref: ClaimSetRef, *, now: datetime | None = No
     )
 
 
-def resolve_claim_set(session: Session, slug: str | None) -> ClaimSetRef:
-    """The claim set ``slug``; without a slug, the only one stored."""
+def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
+    """The claim set chosen: asked for, else the preferred one if stored, else the only one."""
+    choice = article_choice(choice)
     slugs = list(session.scalars(select(ClaimSet.slug).order_by(ClaimSet.slug)))
     if not slugs:
         raise NothingStoredError("nothing stored yet: run `evidence refresh` first")
+    slug = choice.slug
     if slug is None:
-        if len(slugs) > 1:
+        if len(slugs) == 1:
+            slug = slugs[0]
+        elif choice.preferred in slugs:
+            slug = choice.preferred
+        else:
             raise UnknownArticleError(
                 f"the database holds several articles: choose one with --article "
                 f"({', '.join(slugs)})"
             )
-        slug = slugs[0]
     found = session.scalar(select(ClaimSet).where(ClaimSet.slug == slug))
     if found is None:
         raise UnknownArticleError(f"no article {slug!r} stored (known: {', '.join(slugs)})")
