@@ -41,6 +41,16 @@ needs_chromium = pytest.mark.skipif(
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]  # + --headless
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 YEARS_BLUE = "#0b5cad"
+CONCLUSION_BACKGROUNDS = {  # the report's CSS: green, red, amber, grey
+    "supported": "#dafbe1",
+    "contradicted": "#ffebe9",
+    "mixed": "#fff8c5",
+    "inconclusive": "#fff8c5",
+    "not-judged": "#eef1f4",
+    "no-studies": "#eef1f4",
+    "never-searched": "#eef1f4",
+    "search-failed": "#ffffff",
+}
 
 
 @dataclass
@@ -128,6 +138,11 @@ def ketamine_report(
     return out, verdicts
 
 
+def env_of(report: Path) -> dict[str, str]:
+    """The environment of the ketamine report's database (next to the report folder)."""
+    return {"EVIDENCE_DATABASE_URL": f"sqlite:///{report.parent / 'evidence.db'}"}
+
+
 @needs_chromium
 def test_the_recorder_catches_console_errors_and_dialogs(browser: Browser, tmp_path: Path) -> None:
     """The control: what the report test expects to be empty is seen when it happens."""
@@ -176,6 +191,14 @@ def test_ketamine_report_shows_summary_table_and_charts(
     rows = summary.locator("tbody tr")
     assert rows.evaluate_all("rows => rows.map(r => r.dataset.claim)") == claim_ids
     assert len(colours_in(shot, box)) > 20  # text, header shading, badges: not a blank box
+    status = json.loads(run(env_of(out), "status", "--json").stdout)["claims"]
+    expected = {c["claim"]: c for c in status}
+    for claim_id in claim_ids:  # the conclusion, in the colour of the conclusion
+        badge = summary.locator(f"tr[data-claim='{claim_id}'] span.conclusion")
+        assert badge.inner_text() == expected[claim_id]["conclusion_label"], claim_id
+        kind = expected[claim_id]["conclusion"]
+        background = CONCLUSION_BACKGROUNDS[kind]
+        assert background in colours_in(shot, badge.bounding_box()), (claim_id, kind)
 
     for claim_id in claim_ids:
         section = page.locator(f"#claim-{claim_id}")
