@@ -61,6 +61,8 @@ def hostile_report() -> ReportData:
         2020,
         title=f"Ketamine {SCRIPT} with <i>in vivo</i> H<sub>2</sub>O",
         verdicts=(verdict("ann", "supports", f"note {SCRIPT} {IMG}"),),
+        abstract=(("BACKGROUND", f"Pain {SCRIPT} <i>in vivo</i>"), ("RESULTS", f"Less {IMG}")),
+        publication_types=("Randomized Controlled Trial", "Research Support, N.I.H., Extramural"),
     )
     review = study(
         "202",
@@ -218,3 +220,17 @@ def test_evidence_chart_colours_unreviewed_studies_by_their_machine_suggestion()
     for colour in (VERDICT_COLOURS["supports"], VERDICT_COLOURS["not-relevant"], pale_red):
         assert f"fill: {colour}" in fills, colour
     assert f"fill: {VERDICT_COLOURS['contradicts']}" not in fills  # no reviewer said so
+
+
+def test_abstract_is_collapsed_sanitised_and_funding_kept_apart(
+    root: lxml.html.HtmlElement,
+) -> None:
+    row = root.xpath("//tr[@data-pmid='201']")[0]
+    (details,) = row.xpath(".//details[contains(@class, 'abstract')]")
+    assert details.get("open") is None  # collapsed by default, no script needed
+    text = details.text_content()
+    assert "BACKGROUND:" in text and "RESULTS:" in text and "<script>" in text  # shown as text
+    assert details.xpath(".//i") and not details.xpath(".//script | .//img")
+    design = row.xpath("string(td[5])")
+    assert "Funding: Research Support, N.I.H., Extramural" in design
+    assert design.count("Research Support") == 1  # not among the design's types
