@@ -49,23 +49,32 @@ def render_pdf(html_path: Path, pdf_path: Path, *, timeout: float = TIMEOUT_SECO
     if browser is None:
         raise ChromiumMissingError(INSTALL_HINT)
     pdf_path = pdf_path.resolve()
-    with tempfile.TemporaryDirectory(prefix="evidence-chromium-") as profile:
-        command = browser_command(
-            browser,
-            Path(profile),
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf_path}",
-            html_path.resolve().as_uri(),
-        )
-        try:
-            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise ReportWriteError(f"Chromium did not print the PDF within {timeout:g} s") from exc
-        except OSError as exc:
-            raise ReportWriteError(f"cannot run {browser}: {exc}") from exc
+    try:
+        done = _print(browser, html_path.resolve(), pdf_path, timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise ReportWriteError(f"Chromium did not print the PDF within {timeout:g} s") from exc
+    except OSError as exc:
+        raise ReportWriteError(
+            f"cannot print {pdf_path} with {browser}: {exc.strerror or exc}"
+        ) from exc
     if done.returncode != 0 or not pdf_path.is_file():
         last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         raise ReportWriteError(
             f"Chromium could not print {pdf_path} (exit code {done.returncode}): {last[0]}"
         )
     return pdf_path
+
+
+def _print(
+    browser: str, html_path: Path, pdf_path: Path, timeout: float
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the browser with a throwaway profile folder (OSError when either fails)."""
+    with tempfile.TemporaryDirectory(prefix="evidence-chromium-") as profile:
+        command = browser_command(
+            browser,
+            Path(profile),
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf_path}",
+            html_path.as_uri(),
+        )
+        return subprocess.run(command, capture_output=True, timeout=timeout, check=False)
