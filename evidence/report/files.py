@@ -26,9 +26,10 @@ def write_atomically(path: Path, write: Callable[[Path], object], what: str) -> 
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        if not path.parent.is_dir():
-            problem = "not a folder" if path.parent.exists() else "no such folder"
-            raise ReportWriteError(f"cannot write {what} {path}: {problem}: {path.parent}")
+        folder = path.parent
+        if not folder.is_dir():
+            problem = f"{folder} is not a folder" if folder.exists() else f"no folder {folder}"
+            raise ReportWriteError(f"cannot write {what} {path}: {problem}")
         write(tmp)
         tmp.replace(path)
     except OSError as exc:

@@ -116,11 +116,18 @@ def alembic_config(engine: Engine) -> Any:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (the newest by default)."""
     from alembic import command
+    from alembic.util import CommandError
 
     try:
         command.upgrade(alembic_config(engine), revision)
     except SQLAlchemyError as exc:
         raise open_error(engine.url, exc) from exc
+    except CommandError as exc:  # e.g. a revision this version does not know
+        name = display_name(engine.url)
+        raise StoreError(
+            f"cannot migrate the database {name}: {describe(exc)} "
+            "(written by a newer version of evidence?)"
+        ) from exc
 
 
 def open_error(url: URL, exc: SQLAlchemyError) -> StoreError:
@@ -128,7 +135,7 @@ def open_error(url: URL, exc: SQLAlchemyError) -> StoreError:
     reason = describe(exc, url.password)
     path = sqlite_file(url)
     if path is None:
-        name = url.render_as_string(hide_password=True)
+        name = display_name(url)
         says = "PostgreSQL" if url.get_backend_name() == "postgresql" else url.get_backend_name()
         return StoreError(f"cannot open the database {name} ({says} says: {reason}); {CHECK_HINT}")
     if reason in NOT_A_DATABASE:
@@ -137,6 +144,12 @@ def open_error(url: URL, exc: SQLAlchemyError) -> StoreError:
         )
     problem = _file_problem(path)
     return StoreError(f"cannot open the database {path} (SQLite says: {reason}){problem}")
+
+
+def display_name(url: URL) -> str:
+    """How messages name a database: a SQLite file by its path, others by URL, no password."""
+    path = sqlite_file(url)
+    return str(path) if path is not None else url.render_as_string(hide_password=True)
 
 
 def _file_problem(path: Path) -> str:
@@ -225,7 +238,10 @@ class Database:
         except SQLAlchemyError as exc:
             _rollback(session)
             reason = describe(exc, self.engine.url.password)
-            raise StoreError(f"database error: {exc.__class__.__name__}: {reason}") from exc
+            name = display_name(self.engine.url)
+            raise StoreError(
+                f"database error in {name}: {exc.__class__.__name__}: {reason}"
+            ) from exc
         except BaseException:
             _rollback(session)
             raise
