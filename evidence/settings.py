@@ -15,6 +15,7 @@ from evidence.domain.errors import ConfigError
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 DEFAULT_DATABASE_PATH = Path("data") / "evidence.db"
+DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATABASE_PATH}"
 DEFAULT_CLAIMS_FILE = Path("queries") / "ketamine-chronic-pain.toml"
 DEFAULT_TOOL = "evidence"
 N = TypeVar("N", int, float)
@@ -78,7 +79,7 @@ class EutilsSettings:
 class Settings:
     """Everything the application needs, built once at start."""
 
-    database_url: str = field(default_factory=lambda: sqlite_url(DEFAULT_DATABASE_PATH))
+    database_url: str = DEFAULT_DATABASE_URL
     eutils: EutilsSettings = field(default_factory=EutilsSettings)
     reviewer: str | None = None
 
@@ -108,12 +109,17 @@ class Settings:
             max_attempts=_number(env, "EVIDENCE_MAX_ATTEMPTS", 5, int),
             rate_file=Path(rate_file).expanduser() if rate_file else None,
         )
-        db = database or env.get("EVIDENCE_DATABASE_URL") or sqlite_url(DEFAULT_DATABASE_PATH)
+        db = database or env.get("EVIDENCE_DATABASE_URL") or DEFAULT_DATABASE_URL
         return cls(
             database_url=as_database_url(db),
             eutils=eutils,
             reviewer=env.get("EVIDENCE_REVIEWER") or None,
         )
+
+    @property
+    def database_is_default(self) -> bool:
+        """True for the default location (``data/evidence.db``), whose folder may be created."""
+        return self.database_url == DEFAULT_DATABASE_URL
 
     def with_eutils(self, **changes: object) -> Settings:
         """A copy with some E-utilities settings changed (used by tests)."""

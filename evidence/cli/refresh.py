@@ -52,7 +52,7 @@ def refresh_command(
             bar.update(1)
 
         summary = refresh(
-            app.database(), app.source(), claims, claim_ids=claim_ids, progress=progress
+            app.database(create=True), app.source(), claims, claim_ids=claim_ids, progress=progress
         )
     if as_json:
         echo_json(summary_json(summary))

@@ -46,7 +46,7 @@ def report_command(
     from evidence.report.writer import write_report
     from evidence.services.views import load_report
 
-    with app.database().session() as session:
+    with app.database(create=False).session() as session:
         data = load_report(session, slug)
     target = out_dir if out_dir is not None else Path("reports") / data.article.slug
     files = write_report(data, target)
@@ -109,7 +109,7 @@ def export_command(
     from evidence.report.exports import export_document, filter_report, write_export
     from evidence.services.views import load_report
 
-    with app.database().session() as session:
+    with app.database(create=False).session() as session:
         data = load_report(session, slug)
     selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
     document = export_document(selected, fmt, out)

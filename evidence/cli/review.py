@@ -29,7 +29,7 @@ def queue_command(app: App, claim: str | None, slug: ArticleChoice, as_json: boo
     """
     from evidence.services.views import review_queue
 
-    with app.database().session() as session:
+    with app.database(create=False).session() as session:
         items = review_queue(session, claim, slug=slug)
     if as_json:
         echo_json([asdict(item) for item in items])
@@ -65,7 +65,7 @@ def set_command(
     """Record a verdict on study PMID for CLAIM (a new row: history is kept)."""
     from evidence.services.review import record_verdict
 
-    with app.database().session() as session:
+    with app.database(create=False).session() as session:
         row = record_verdict(
             session,
             claim,
@@ -94,7 +94,7 @@ def show_command(
     """The verdict history of CLAIM (or of one PMID), disagreements and re-review flags."""
     from evidence.services.review import pair_status
 
-    with app.database().session() as session:
+    with app.database(create=False).session() as session:
         pairs = pair_status(session, claim, pmid, slug=slug)
     if as_json:
         echo_json([{**asdict(p), "disagreement": p.disagreement} for p in pairs])

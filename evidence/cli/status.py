@@ -25,7 +25,7 @@ def status_command(app: App, slug: ArticleChoice, as_json: bool) -> None:
     """
     from evidence.services.views import load_report
 
-    with app.database().session() as session:
+    with app.database(create=False).session() as session:
         data = load_report(session, slug)
     summaries = [claim.summarized for claim in data.claims]
     if as_json:

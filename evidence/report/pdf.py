@@ -62,6 +62,26 @@ def render_pdf(
     if browser is None:
         raise ChromiumMissingError(INSTALL_HINT)
     pdf_path = pdf_path.resolve()
+    try:
+        done = _print(browser, html_path.resolve(), pdf_path, paper, timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise ReportWriteError(f"Chromium did not print the PDF within {timeout:g} s") from exc
+    except OSError as exc:
+        raise ReportWriteError(
+            f"cannot print {pdf_path} with {browser}: {exc.strerror or exc}"
+        ) from exc
+    if done.returncode != 0 or not pdf_path.is_file():
+        last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise ReportWriteError(
+            f"Chromium could not print {pdf_path} (exit code {done.returncode}): {last[0]}"
+        )
+    return pdf_path
+
+
+def _print(
+    browser: str, html_path: Path, pdf_path: Path, paper: str, timeout: float
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the browser with a throwaway profile folder (OSError when either fails)."""
     with tempfile.TemporaryDirectory(prefix="evidence-chromium-") as profile:
         printable = Path(profile) / "print.html"
         printable.write_text(with_paper(html_path.read_text(encoding="utf-8"), paper), "utf-8")
@@ -72,15 +92,4 @@ def render_pdf(
             f"--print-to-pdf={pdf_path}",
             printable.as_uri(),
         )
-        try:
-            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise ReportWriteError(f"Chromium did not print the PDF within {timeout:g} s") from exc
-        except OSError as exc:
-            raise ReportWriteError(f"cannot run {browser}: {exc}") from exc
-    if done.returncode != 0 or not pdf_path.is_file():
-        last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        raise ReportWriteError(
-            f"Chromium could not print {pdf_path} (exit code {done.returncode}): {last[0]}"
-        )
-    return pdf_path
+        return subprocess.run(command, capture_output=True, timeout=timeout, check=False)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from evidence.domain.errors import ReportWriteError
 from evidence.domain.views import ReportData
+from evidence.report.files import make_folder, write_atomically
 from evidence.report.html import render_html
 from evidence.report.markdown import render_markdown
 from evidence.report.tables import json_document, write_csv
@@ -29,27 +28,14 @@ class ReportFiles(NamedTuple):
 def write_report(data: ReportData, out_dir: Path) -> ReportFiles:
     """Render ``data`` into ``out_dir`` (created if needed); each file replaced atomically."""
     files = ReportFiles(out_dir / HTML_NAME, out_dir / MARKDOWN_NAME, out_dir / CSV_NAME)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        _replace(files.html, lambda tmp: tmp.write_text(render_html(data), encoding="utf-8"))
-        _replace(files.markdown, lambda tmp: tmp.write_text(render_markdown(data), "utf-8"))
-        _replace(files.csv, lambda tmp: write_csv(data, tmp))
-    except OSError as exc:
-        raise ReportWriteError(f"cannot write the report to {out_dir}: {exc}") from exc
+    make_folder(out_dir, "the report folder")
+    write = partial(write_atomically, what="the report file")
+    write(files.html, lambda tmp: tmp.write_text(render_html(data), encoding="utf-8"))
+    write(files.markdown, lambda tmp: tmp.write_text(render_markdown(data), "utf-8"))
+    write(files.csv, lambda tmp: write_csv(data, tmp))
     return files
 
 
 def export_json(data: ReportData) -> dict[str, Any]:
     """The claim -> study links with the study fields, JSON-serialisable, stable key order."""
     return json_document(data)
-
-
-def _replace(path: Path, write: Callable[[Path], object]) -> None:
-    """Write a temporary file next to ``path`` (umask permissions), then rename it over."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

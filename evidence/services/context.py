@@ -24,12 +24,21 @@ class Context:
     _db: Database | None = field(default=None, repr=False)
     _source: Source | None = field(default=None, repr=False)
 
-    def database(self) -> Database:
-        """The database, opened (and migrated) on first use."""
+    def database(self, *, create: bool) -> Database:
+        """The database, opened (and migrated) on first use.
+
+        ``create=False`` (commands that only read, or need what a refresh stored) fails when
+        the SQLite file does not exist, creating nothing; ``create=True`` may create the file,
+        and its folder only for the default location (a mistyped ``--db`` is not a new ledger).
+        """
         if self._db is None:
             from evidence.store.db import Database
 
-            self._db = Database(self.settings.database_url)
+            self._db = Database(
+                self.settings.database_url,
+                create=create,
+                make_folder=create and self.settings.database_is_default,
+            )
         return self._db
 
     def source(self) -> Source:

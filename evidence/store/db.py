@@ -1,39 +1,90 @@
-"""Open a database: build the engine, bring the schema to the newest migration."""
+"""Open a database: check its file, build the engine, migrate the schema to the newest.
+
+Every failure to open, migrate or use the database leaves this module as a one-line
+:class:`StoreError` naming the database (its password hidden), never as a SQLAlchemy or OS
+exception: the CLI only catches :class:`EvidenceError`.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import URL, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence.domain.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CHECK_HINT = "check --db / EVIDENCE_DATABASE_URL"
+# What SQLite says of a file that is not (or no longer) a SQLite database.
+NOT_A_DATABASE = ("file is not a database", "database disk image is malformed")
 
 
 def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets its folder created and foreign keys switched on."""
+    """An engine for ``url`` (SQLite gets foreign keys switched on); connects to nothing."""
+    parsed = parse_url(url)
     try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(f"not a database URL: {url!r}") from exc
-    kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        engine = create_engine(parsed, **kwargs)
+        engine = create_engine(parsed)
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"no driver for {parsed.drivername}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def parse_url(url: str) -> URL:
+    """``url`` as a SQLAlchemy URL, or StoreError (without the password)."""
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {url!r}; {CHECK_HINT}") from exc
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for other databases, in-memory and URI databases."""
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return None
+    if url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def check_sqlite_file(path: Path, *, create: bool, make_folder: bool) -> None:
+    """Refuse, before anything is opened, a database that is not there (unless ``create``).
+
+    ``create``: the file may be created, in an existing folder; ``make_folder``: the folder
+    too (only for the default location). Nothing is created on a refusal.
+    """
+    try:
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder, not a database file; {CHECK_HINT}")
+        if path.exists():
+            return
+        if not create:
+            raise StoreError(
+                f"no database at {path} "
+                "(run `evidence refresh` first, or set EVIDENCE_DATABASE_URL)"
+            )
+        folder = path.parent
+        if folder.is_dir():
+            return
+        if folder.exists():
+            raise StoreError(f"cannot create the database {path}: {folder} is not a folder")
+        if not make_folder:
+            raise StoreError(
+                f"cannot create the database {path}: no folder {folder} "
+                f"(create it first, or {CHECK_HINT})"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}") from exc
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -65,11 +116,73 @@ def alembic_config(engine: Engine) -> Any:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (the newest by default)."""
     from alembic import command
+    from alembic.util import CommandError
 
     try:
         command.upgrade(alembic_config(engine), revision)
-    except OperationalError as exc:
-        raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from exc
+    except SQLAlchemyError as exc:
+        raise open_error(engine.url, exc) from exc
+    except CommandError as exc:  # e.g. a revision this version does not know
+        name = display_name(engine.url)
+        raise StoreError(
+            f"cannot migrate the database {name}: {describe(exc)} "
+            "(written by a newer version of evidence?)"
+        ) from exc
+
+
+def open_error(url: URL, exc: SQLAlchemyError) -> StoreError:
+    """A one-line error naming the database (password hidden), why, and what to check."""
+    reason = describe(exc, url.password)
+    path = sqlite_file(url)
+    if path is None:
+        name = display_name(url)
+        says = "PostgreSQL" if url.get_backend_name() == "postgresql" else url.get_backend_name()
+        return StoreError(f"cannot open the database {name} ({says} says: {reason}); {CHECK_HINT}")
+    if reason in NOT_A_DATABASE:
+        return StoreError(
+            f"{path} is not an evidence database (SQLite says: {reason}); {CHECK_HINT}"
+        )
+    problem = _file_problem(path)
+    return StoreError(f"cannot open the database {path} (SQLite says: {reason}){problem}")
+
+
+def display_name(url: URL) -> str:
+    """How messages name a database: a SQLite file by its path, others by URL, no password."""
+    path = sqlite_file(url)
+    return str(path) if path is not None else url.render_as_string(hide_password=True)
+
+
+def _file_problem(path: Path) -> str:
+    """Why SQLite may be refusing ``path``, as the OS says it: the file or its folder.
+
+    SQLite only says "unable to open database file"; opening the file for writing and a
+    temporary file beside it (as its journal needs) gives the OS's reason, changing nothing.
+    """
+    try:
+        if path.exists():
+            with path.open("r+b"):
+                pass
+    except OSError as exc:
+        return f"; the file refuses writes: {exc.strerror or exc}"
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        return f"; the folder {path.parent} refuses new files: {exc.strerror or exc}"
+    return ""
+
+
+def describe(exc: BaseException, *secrets: str | None) -> str:
+    """The cause of ``exc`` on one line: the driver's message, without SQL or secrets."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        text = str(exc.orig)
+    else:
+        text = str(exc).split("\n(Background on this error", 1)[0]
+    text = " ".join(text.split())
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text or exc.__class__.__name__
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -86,13 +199,33 @@ def table_names(engine: Engine) -> list[str]:
 
 
 class Database:
-    """An engine plus a session factory, migrated on open."""
+    """An engine plus a session factory, migrated on open.
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    ``create=False`` opens only a SQLite file that exists (read-only commands never leave a
+    new database behind); ``create=True`` may create the file in an existing folder, and
+    ``make_folder=True`` the folder too. In-memory and server databases are not checked.
+    """
+
+    def __init__(
+        self, url: str, *, create: bool = True, make_folder: bool = False, migrate: bool = True
+    ) -> None:
         self.url = url
+        parsed = parse_url(url)
+        path = sqlite_file(parsed)
+        if path is not None:
+            check_sqlite_file(path, create=create, make_folder=make_folder)
         self.engine = create_db_engine(url)
-        if migrate:
-            upgrade(self.engine)
+        try:
+            with self.engine.connect():
+                pass  # the first connection: SQLite's PRAGMAs, the server's login
+            if migrate:
+                upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise open_error(parsed, exc) from exc
+        except StoreError:
+            self.engine.dispose()
+            raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -103,10 +236,14 @@ class Database:
             yield session
             session.commit()
         except SQLAlchemyError as exc:
-            session.rollback()
-            raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+            _rollback(session)
+            reason = describe(exc, self.engine.url.password)
+            name = display_name(self.engine.url)
+            raise StoreError(
+                f"database error in {name}: {exc.__class__.__name__}: {reason}"
+            ) from exc
         except BaseException:
-            session.rollback()
+            _rollback(session)
             raise
         finally:
             session.close()
@@ -114,3 +251,9 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _rollback(session: Session) -> None:
+    """Roll back, keeping the first error (a lost connection fails the rollback too)."""
+    with suppress(SQLAlchemyError):
+        session.rollback()

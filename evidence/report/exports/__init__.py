@@ -8,12 +8,11 @@ CSL-JSON) hold each study once.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from evidence.domain.errors import ConfigError, ReportWriteError
+from evidence.domain.errors import ConfigError
 from evidence.domain.views import ReportData
 from evidence.report.exports.references import to_bibtex, to_csl_json, to_ris
 from evidence.report.exports.select import (
@@ -23,6 +22,7 @@ from evidence.report.exports.select import (
     filter_report,
 )
 from evidence.report.exports.sheets import to_csv, to_xlsx
+from evidence.report.files import write_atomically
 from evidence.report.tables import json_document
 
 __all__ = [
@@ -77,14 +77,11 @@ def export_document(data: ReportData, fmt: str, out: Path | None = None) -> Expo
 
 
 def write_export(export: Export, path: Path) -> None:
-    """Write the export to ``path`` through a temporary file renamed over it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if isinstance(export.content, bytes):
-            tmp.write_bytes(export.content)
-        else:
-            tmp.write_text(export.content, encoding="utf-8", newline="")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ReportWriteError(f"cannot write the export to {path}: {exc}") from exc
+    """Write the export to ``path`` (in an existing folder) through a temporary file."""
+    content = export.content
+    if isinstance(content, bytes):
+        write_atomically(path, lambda tmp: tmp.write_bytes(content), "the export")
+    else:
+        write_atomically(
+            path, lambda tmp: tmp.write_text(content, encoding="utf-8", newline=""), "the export"
+        )

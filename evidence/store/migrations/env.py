@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from evidence.domain.errors import StoreError
+from evidence.store.db import display_name
 from evidence.store.models import Base
 
 config = context.config
@@ -37,7 +39,11 @@ def run_migrations() -> None:
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+                    name = display_name(connection.engine.url)
+                    raise StoreError(
+                        f"the database {name} has rows whose parent row is missing "
+                        f"(table, rowid, parent table): {broken[:5]}"
+                    )
         if sqlite:
             _pragma(connection, "foreign_keys=ON")
 
