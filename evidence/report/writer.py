@@ -1,4 +1,5 @@
-"""Write a report folder (``index.html``, ``report.md``, ``studies.csv``) or export JSON."""
+"""Write a report folder (``index.html``, ``report.md``, ``studies.csv``,
+``audit/search-runs.json``) or export JSON."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, NamedTuple
 
 from evidence.domain.errors import ReportWriteError
 from evidence.domain.views import ReportData
+from evidence.report.audit import AUDIT_DIR, SEARCH_RUNS_NAME, render_search_runs
 from evidence.report.html import render_html
 from evidence.report.markdown import render_markdown
 from evidence.report.tables import json_document, write_csv
@@ -24,16 +26,23 @@ class ReportFiles(NamedTuple):
     html: Path
     markdown: Path
     csv: Path
+    audit: Path  # audit/search-runs.json
 
 
 def write_report(data: ReportData, out_dir: Path) -> ReportFiles:
     """Render ``data`` into ``out_dir`` (created if needed); each file replaced atomically."""
-    files = ReportFiles(out_dir / HTML_NAME, out_dir / MARKDOWN_NAME, out_dir / CSV_NAME)
+    files = ReportFiles(
+        out_dir / HTML_NAME,
+        out_dir / MARKDOWN_NAME,
+        out_dir / CSV_NAME,
+        out_dir / AUDIT_DIR / SEARCH_RUNS_NAME,
+    )
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        files.audit.parent.mkdir(parents=True, exist_ok=True)
         _replace(files.html, lambda tmp: tmp.write_text(render_html(data), encoding="utf-8"))
         _replace(files.markdown, lambda tmp: tmp.write_text(render_markdown(data), "utf-8"))
         _replace(files.csv, lambda tmp: write_csv(data, tmp))
+        _replace(files.audit, lambda tmp: tmp.write_text(render_search_runs(data), "utf-8"))
     except OSError as exc:
         raise ReportWriteError(f"cannot write the report to {out_dir}: {exc}") from exc
     return files
