@@ -115,8 +115,10 @@ def test_api_key_never_leaks(
     for text in (result.stdout, result.stderr, exported.stdout, dump):
         assert SENTINEL not in text
     assert "MCID_" not in dump and "WebEnv" not in dump  # history handles expire: never stored
-    for path in out.iterdir():
-        assert SENTINEL not in path.read_text(encoding="utf-8")
+    written = [path for path in out.rglob("*") if path.is_file()]
+    assert out / "audit" / "search-runs.json" in written
+    for path in written:
+        assert SENTINEL not in path.read_text(encoding="utf-8"), path
     retries = sqlite3.connect(tmp_path / "cli.db").execute("select retries from search_runs")
     assert "HTTP 429" in " ".join(row[0] for row in retries)  # the failure paths were taken
 

@@ -370,9 +370,16 @@ def test_html_shows_queries_and_audit(report: ReportData) -> None:
     audit = root.xpath("string(//section[@id='audit'])")
     assert '"nmda-blockade q1"[Title/Abstract] run 1' in audit
     assert "1" * 64 in audit and "0" * 64 in audit
-    assert "2026-11-23 09:00 UTC" in audit
+    assert "2026-11-23 09:00:00 UTC" in audit
+    refreshes = root.xpath("//section[@id='audit']//table[contains(@class, 'refreshes')]//tbody/tr")
+    assert [r.get("data-refresh") for r in refreshes] == ["1", "2"]  # oldest first
+    for row in refreshes:
+        source = row.xpath("string(td[contains(@class, 'source')])")
+        assert "NOT NCBI: https://eutils.example/ (a local or stand-in server)" in source
     header = root.xpath("string(//header)")
     assert "Ketamine & pain" in header and "incomplete" in header
+    assert "2026-11-23 09:00:00 UTC" in header and "refresh 2" in header
+    assert "NOT NCBI: https://eutils.example/" in header
 
 
 def test_authors_are_cut_after_six(report: ReportData) -> None:
@@ -469,12 +476,19 @@ def test_export_json_holds_exactly_the_active_links(report: ReportData) -> None:
     assert "SECRET-KEY" not in json.dumps(doc)
 
 
-def test_write_report_writes_three_files(report: ReportData, tmp_path: Path) -> None:
-    files = write_report(report, tmp_path / "reports" / "ketamine-test")
-    assert [p.name for p in files] == ["index.html", "report.md", "studies.csv"]
+def test_write_report_writes_four_files(report: ReportData, tmp_path: Path) -> None:
+    out = tmp_path / "reports" / "ketamine-test"
+    files = write_report(report, out)
+    assert [p.relative_to(out).as_posix() for p in files] == [
+        "index.html",
+        "report.md",
+        "studies.csv",
+        "audit/search-runs.json",
+    ]
     assert all(p.is_file() and p.stat().st_size > 0 for p in files)
     assert files.html.read_text(encoding="utf-8") == render_html(report)
-    assert sorted(p.name for p in files.html.parent.iterdir()) == sorted(p.name for p in files)
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(out).as_posix() for p in files)  # no temp files
 
 
 def test_load_report_uses_a_fixed_number_of_queries(sqlite_db: Database) -> None:

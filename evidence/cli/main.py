@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from evidence import __version__
+from evidence.cli.audit import audit_group
 from evidence.cli.claims import claims_group
 from evidence.cli.context import App, configure_logging
 from evidence.cli.options import add_verbosity_options
@@ -78,6 +79,7 @@ cli.add_command(export_command)
 cli.add_command(claims_group)
 cli.add_command(review_group)
 cli.add_command(status_command)
+cli.add_command(audit_group)
 for _command in cli.commands.values():
     add_verbosity_options(_command)
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+NCBI_EUTILS_HOST = "eutils.ncbi.nlm.nih.gov"
 
 
 def pmid_order(pmid: str) -> tuple[int, str]:
@@ -26,3 +29,10 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """A stored time made timezone-aware (SQLite hands back naive UTC datetimes)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def is_ncbi_eutils(location: str) -> bool:
+    """True when ``location`` is NCBI's E-utilities (``https://eutils.ncbi.nlm.nih.gov/...``)."""
+    parts = urlsplit(location.strip())
+    on_host = parts.hostname == NCBI_EUTILS_HOST and parts.port in (None, 443)
+    return parts.scheme == "https" and on_host

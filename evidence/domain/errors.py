@@ -109,3 +109,9 @@ class IncompleteRunError(EvidenceError):
     """A refresh finished but did not get every record it should have."""
 
     exit_code = 3
+
+
+class AuditMismatchError(EvidenceError):
+    """``audit verify`` found stored PMID sets that do not match their hashes or counts."""
+
+    exit_code = 3

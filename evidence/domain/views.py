@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from evidence.domain.audit import pmid_order
+from evidence.domain.audit import is_ncbi_eutils, pmid_order
 from evidence.domain.vocab import DISPUTED, NEVER_RUN, RUN_NO_RESULTS, RUN_OK
 
 
@@ -54,6 +54,39 @@ class RefreshInfo:
 
 
 @dataclass(frozen=True)
+class RefreshRunInfo:
+    """One ``evidence refresh`` of the claim set, for the audit trail: which source answered."""
+
+    refresh_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    tool_version: str
+    claims_file: str | None
+    claims_sha256: str | None
+    source_kind: str
+    source_location: str
+    source_snapshot: str | None = None
+
+    @property
+    def ncbi(self) -> bool:
+        """True when NCBI's own E-utilities answered (not a local or stand-in server)."""
+        return is_ncbi_eutils(self.source_location)
+
+    @property
+    def source_warning(self) -> str | None:
+        """``NOT NCBI: <location> (a local or stand-in server)``, or None for NCBI itself."""
+        if self.ncbi:
+            return None
+        return f"NOT NCBI: {self.source_location} (a local or stand-in server)"
+
+    @property
+    def info(self) -> RefreshInfo:
+        """The short form shown as the last refresh."""
+        return RefreshInfo(self.refresh_id, self.started_at, self.finished_at, self.status)
+
+
+@dataclass(frozen=True)
 class SearchRunInfo:
     """One search of a query: what was sent and what the source answered."""
 
@@ -73,6 +106,10 @@ class SearchRunInfo:
     unresolved_ids: tuple[str, ...] = ()
     message: str | None = None
     stored_total: int | None = None  # of the PMIDs retrieved, how many are stored now
+    pmids: tuple[str, ...] = ()  # retrieved, in rank order
+    refresh_id: int = 0
+    run_id: int = 0
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -284,3 +321,4 @@ class ReportData:
     claims: tuple[ClaimReport, ...]
     changes: tuple[ClaimChanges, ...] = ()  # per claim, since its previous refresh
     rules_version: str = ""  # the grading rules the stored grades follow
+    refreshes: tuple[RefreshRunInfo, ...] = ()  # every refresh of the claim set, oldest first

@@ -15,8 +15,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from evidence.domain.views import ClaimReport, ReportData, StudyInfo, VerdictInfo, search_state
+from evidence.report.audit import SEARCH_RUNS_PATH
 from evidence.report.charts import evidence_chart, years_chart
-from evidence.report.links import doi_url, pubmed_url
+from evidence.report.links import doi_url, pubmed_search_url, pubmed_url
 from evidence.report.sanitize import inline_markup
 from evidence.report.tables import format_time, short_authors
 
@@ -73,6 +74,8 @@ def environment() -> Environment:
     env.filters["search_state"] = search_state
     env.filters["pubmed_url"] = pubmed_url
     env.filters["doi_url"] = doi_url
+    env.filters["pubmed_search_url"] = pubmed_search_url
+    env.globals["search_runs_path"] = SEARCH_RUNS_PATH
     return env
 
 

@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from evidence.domain.views import (
     ClaimReport,
     QueryInfo,
+    RefreshRunInfo,
     ReportData,
     SearchRunInfo,
     StudyInfo,
     search_state,
 )
-from evidence.report.links import doi_url, pubmed_url
+from evidence.report.audit import SEARCH_RUNS_PATH
+from evidence.report.links import doi_url, pubmed_search_url, pubmed_url
 from evidence.report.tables import format_time, short_authors
 
 _BACKSLASHED = re.compile(r"([\\`*_\[\]|&~@#])")
@@ -125,7 +127,13 @@ def _header(data: ReportData) -> Iterator[str]:
     if refresh is None:
         yield "- Last refresh: never run"
     else:
-        yield f"- Last refresh: {format_time(refresh.started_at)} ({md_text(refresh.status)})"
+        yield (
+            f"- Last refresh: {format_time(refresh.started_at)} ({md_text(refresh.status)},"
+            f" refresh {refresh.run_id})"
+        )
+        latest = next((r for r in data.refreshes if r.refresh_id == refresh.run_id), None)
+        if latest is not None and latest.source_warning:
+            yield f"- **{md_text(latest.source_warning)}**"
     yield ""
 
 
@@ -222,14 +230,27 @@ def _verdict_cell(study: StudyInfo) -> str:
 
 def _audit(data: ReportData) -> Iterator[str]:
     yield from ("## Audit appendix", "")
-    yield f"Evidence levels by grading rules {md_text(data.rules_version)}. Every search run of"
-    yield "every query, oldest first: term and parameters as sent (never the API key), PubMed's"
-    yield "QueryTranslation and Count, PMIDs retrieved and unresolved, and the SHA-256 of the"
-    yield "PMID set retrieved (PMIDs sorted numerically, one per line)."
+    yield f"Evidence levels by grading rules {md_text(data.rules_version)}. Times are UTC."
+    yield ""
+    yield from ("### Refresh runs", "")
+    yield "Every refresh of this claim set, oldest first: the claims file read and which server"
+    yield "answered (only `https://eutils.ncbi.nlm.nih.gov/` is NCBI's own E-utilities)."
+    yield ""
+    if not data.refreshes:
+        yield from ("Never refreshed.", "")
+    for refresh in data.refreshes:
+        yield from _refresh_lines(refresh)
+    yield from ("### Search runs", "")
+    yield "Every search run of every query, oldest first: term and parameters as sent (never the"
+    yield "API key), a link running the search on PubMed, PubMed's QueryTranslation and Count,"
+    yield "PMIDs retrieved and unresolved, and the SHA-256 of the PMID set retrieved (PMIDs sorted"
+    yield "numerically, one per line). Every run's PMIDs, in rank order, are in"
+    yield f"{md_link(SEARCH_RUNS_PATH, SEARCH_RUNS_PATH)}; `evidence audit verify` recomputes the"
+    yield "stored hashes."
     yield ""
     for claim in data.claims:
         for query in claim.queries:
-            yield f"### {md_text(claim.key)} / {md_text(query.label)}"
+            yield f"#### {md_text(claim.key)} / {md_text(query.label)}"
             yield ""
             if not query.runs:
                 yield from ("Never run.", "")
@@ -237,14 +258,36 @@ def _audit(data: ReportData) -> Iterator[str]:
                 yield from _run_lines(run)
 
 
+def _refresh_lines(refresh: RefreshRunInfo) -> Iterator[str]:
+    finished = format_time(refresh.finished_at) or "not finished"
+    yield (
+        f"- Refresh {refresh.refresh_id}: {format_time(refresh.started_at)} to {finished}"
+        f" ({md_text(refresh.status)}), evidence {md_text(refresh.tool_version)}"
+    )
+    yield f"  - Claims file: {md_code(refresh.claims_file) or 'not recorded'}"
+    yield f"  - Claims file SHA-256: {md_code(refresh.claims_sha256) or 'not recorded'}"
+    snapshot = f" (snapshot {md_text(refresh.source_snapshot)})" if refresh.source_snapshot else ""
+    yield f"  - Source: {md_text(refresh.source_kind)} {md_code(refresh.source_location)}{snapshot}"
+    if refresh.source_warning:
+        yield f"  - **{md_text(refresh.source_warning)}**"
+    yield ""
+
+
 def _run_lines(run: SearchRunInfo) -> Iterator[str]:
-    yield f"- Run {format_time(run.started_at)} ({md_text(run.status)})"
+    yield (
+        f"- Refresh {run.refresh_id}, run {run.run_id}: {format_time(run.started_at)}"
+        f" to {format_time(run.finished_at) or 'not finished'} ({md_text(run.status)})"
+    )
+    if run.message:
+        yield f"  - Message: {md_text(run.message)}"
     yield f"  - Term sent: {md_code(run.term)}"
     yield from (f"  - {md_text(name)}: {md_code(value)}" for name, value in run.params)
+    yield f"  - {md_link('Run this search on PubMed', pubmed_search_url(run.term, run.params))}"
     yield f"  - QueryTranslation: {md_code(run.query_translation) or 'none'}"
     yield f"  - Count: {'' if run.count is None else run.count}; retrieved: {run.retrieved}"
     if run.unresolved_ids:
         yield f"  - Unresolved PMIDs: {md_text(' '.join(run.unresolved_ids))}"
+    yield f"  - PMIDs: {len(run.pmids)}, listed in {md_link(SEARCH_RUNS_PATH, SEARCH_RUNS_PATH)}"
     yield f"  - PMID set SHA-256: {md_code(run.pmid_set_sha256) or 'none'}"
     yield ""
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evidence.domain.audit import as_utc
 from evidence.domain.views import ClaimReport, QueryInfo, ReportData, StudyInfo
 from evidence.report.links import doi_url, pubmed_url
 
@@ -37,8 +38,8 @@ Cell = str | int | bool | None
 
 
 def format_time(moment: datetime | None) -> str:
-    """``2026-11-24 14:03 UTC`` (times are stored in UTC), or an empty string."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
+    """``2026-11-24 14:03:07 UTC``: to the second, in UTC; an empty string for no time."""
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC") if moment is not None else ""
 
 
 def short_authors(authors: Sequence[str], limit: int = AUTHORS_SHOWN) -> str:

@@ -1,4 +1,5 @@
-"""Write a report folder (``index.html``, ``report.md``, ``studies.csv``) or export JSON."""
+"""Write a report folder (``index.html``, ``report.md``, ``studies.csv``,
+``audit/search-runs.json``) or export JSON."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from evidence.domain.views import ReportData
+from evidence.report.audit import AUDIT_DIR, SEARCH_RUNS_NAME, render_search_runs
 from evidence.report.files import make_folder, write_atomically
 from evidence.report.html import render_html
 from evidence.report.markdown import render_markdown
@@ -23,16 +25,24 @@ class ReportFiles(NamedTuple):
     html: Path
     markdown: Path
     csv: Path
+    audit: Path  # audit/search-runs.json
 
 
 def write_report(data: ReportData, out_dir: Path) -> ReportFiles:
     """Render ``data`` into ``out_dir`` (created if needed); each file replaced atomically."""
-    files = ReportFiles(out_dir / HTML_NAME, out_dir / MARKDOWN_NAME, out_dir / CSV_NAME)
+    files = ReportFiles(
+        out_dir / HTML_NAME,
+        out_dir / MARKDOWN_NAME,
+        out_dir / CSV_NAME,
+        out_dir / AUDIT_DIR / SEARCH_RUNS_NAME,
+    )
     make_folder(out_dir, "the report folder")
+    make_folder(files.audit.parent, "the report's audit folder")
     write = partial(write_atomically, what="the report file")
     write(files.html, lambda tmp: tmp.write_text(render_html(data), encoding="utf-8"))
     write(files.markdown, lambda tmp: tmp.write_text(render_markdown(data), "utf-8"))
     write(files.csv, lambda tmp: write_csv(data, tmp))
+    write(files.audit, lambda tmp: tmp.write_text(render_search_runs(data), "utf-8"))
     return files
 
 

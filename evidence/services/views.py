@@ -68,7 +68,7 @@ def review_queue(
     Built from one loaded report: a fixed number of statements whatever the claims,
     studies and verdicts.
     """
-    report = reads.read_report(session, reads.resolve_claim_set(session, slug))
+    report = reads.read_report(session, reads.resolve_claim_set(session, slug), with_pmids=False)
     keys = [c.key for c in report.claims]
     if claim_key is not None and claim_key not in keys:
         raise UnknownClaimError.of("claim", claim_key, keys)

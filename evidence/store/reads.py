@@ -24,7 +24,7 @@ from evidence.domain.views import (
     ArticleInfo,
     ClaimReport,
     QueryInfo,
-    RefreshInfo,
+    RefreshRunInfo,
     ReportData,
     SearchRunInfo,
     StudyInfo,
@@ -67,8 +67,13 @@ class ClaimSetRef:
 # --- loading -------------------------------------------------------------------------------
 
 
-def read_report(session: Session, ref: ClaimSetRef, *, now: datetime | None = None) -> ReportData:
-    """The claims, queries, runs, studies and verdicts of a claim set (no changes, summaries)."""
+def read_report(
+    session: Session, ref: ClaimSetRef, *, now: datetime | None = None, with_pmids: bool = True
+) -> ReportData:
+    """The claims, queries, runs, studies and verdicts of a claim set (no changes, summaries).
+
+    ``with_pmids=False`` leaves each search run's PMIDs out (one statement fewer).
+    """
     claims = list(
         session.scalars(
             select(Claim)
@@ -76,24 +81,28 @@ def read_report(session: Session, ref: ClaimSetRef, *, now: datetime | None = No
             .order_by(Claim.position, Claim.id)
         )
     )
-    queries = _queries_by_claim(session, ref.id)
+    queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
     studies = _studies_by_claim(session, ref.id)
+    refreshes = _refreshes(session, ref.id)
     return ReportData(
         article=ref.article,
         generated_at=now or datetime.now(UTC),
         tool_version=evidence.__version__,
-        last_refresh=_last_refresh(session, ref.id),
+        last_refresh=refreshes[-1].info if refreshes else None,
         claims=tuple(
             ClaimReport(c.key, c.statement, c.section, tuple(queries[c.id]), tuple(studies[c.id]))
             for c in claims
         ),
+        refreshes=refreshes,
     )
 
 
 def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
-    """The claim set chosen: asked for, else the preferred one if stored, else the only one."""
+    """The claim set chosen: asked for, else the preferred one if stored, else the only one
+    (one statement)."""
     choice = article_choice(choice)
-    slugs = list(session.scalars(select(ClaimSet.slug).order_by(ClaimSet.slug)))
+    stored = {c.slug: c for c in session.scalars(select(ClaimSet).order_by(ClaimSet.slug))}
+    slugs = list(stored)
     if not slugs:
         raise NothingStoredError("nothing stored yet: run `evidence refresh` first")
     slug = choice.slug
@@ -107,7 +116,7 @@ def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
                 f"the database holds several articles: choose one with --article "
                 f"({', '.join(slugs)})"
             )
-    found = session.scalar(select(ClaimSet).where(ClaimSet.slug == slug))
+    found = stored.get(slug)
     if found is None:
         raise UnknownArticleError(f"no article {slug!r} stored (known: {', '.join(slugs)})")
     article = ArticleInfo(found.slug, found.title, found.source, found.url, found.reviewed_on)
@@ -126,24 +135,33 @@ def claim_keys(session: Session, slug: str) -> list[str]:
     )
 
 
-def _last_refresh(session: Session, claim_set_id: int) -> RefreshInfo | None:
-    run = session.scalar(
+def _refreshes(session: Session, claim_set_id: int) -> tuple[RefreshRunInfo, ...]:
+    """Every refresh run of the claim set, oldest first, in one statement."""
+    rows = session.scalars(
         select(RefreshRun)
         .where(RefreshRun.claim_set_id == claim_set_id)
-        .order_by(RefreshRun.started_at.desc(), RefreshRun.id.desc())
-        .limit(1)
+        .order_by(RefreshRun.started_at, RefreshRun.id)
     )
-    if run is None:
-        return None
-    return RefreshInfo(
-        run_id=run.id,
-        started_at=as_utc(run.started_at),
-        finished_at=as_utc(run.finished_at) if run.finished_at else None,
-        status=run.status,
+    return tuple(
+        RefreshRunInfo(
+            refresh_id=run.id,
+            started_at=as_utc(run.started_at),
+            finished_at=as_utc(run.finished_at) if run.finished_at else None,
+            status=run.status,
+            tool_version=run.tool_version,
+            claims_file=run.claims_file,
+            claims_sha256=run.claims_sha256,
+            source_kind=run.source_kind,
+            source_location=run.source_location,
+            source_snapshot=run.source_snapshot,
+        )
+        for run in rows
     )
 
 
-def _queries_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, list[QueryInfo]]:
+def _queries_by_claim(
+    session: Session, claim_set_id: int, *, with_pmids: bool
+) -> defaultdict[int, list[QueryInfo]]:
     queries = list(
         session.scalars(
             select(Query)
@@ -152,11 +170,15 @@ def _queries_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, l
             .order_by(Query.claim_id, Query.position, Query.id)
         )
     )
-    runs = _all_runs(session, [q.id for q in queries])
+    query_ids = [q.id for q in queries]
+    runs = _all_runs(session, query_ids)
+    pmids = _run_pmids(session, query_ids) if with_pmids else {}
     stored = _stored_totals(session, claim_set_id)
     by_claim: defaultdict[int, list[QueryInfo]] = defaultdict(list)
     for query in queries:
-        history = tuple(_run_info(r, stored.get(r.id, 0)) for r in runs.get(query.id, ()))
+        history = tuple(
+            _run_info(r, stored.get(r.id, 0), pmids.get(r.id, ())) for r in runs.get(query.id, ())
+        )
         info = QueryInfo(query.label, query.term, history[-1] if history else None, history)
         by_claim[query.claim_id].append(info)
     return by_claim
@@ -191,7 +213,23 @@ def _stored_totals(session: Session, claim_set_id: int) -> dict[int, int]:
     return {run_id: count for run_id, count in rows}
 
 
-def _run_info(run: SearchRun, stored_total: int) -> SearchRunInfo:
+def _run_pmids(session: Session, query_ids: list[int]) -> dict[int, list[str]]:
+    """The PMIDs of every search run of these queries, in rank order, in one statement."""
+    found: dict[int, list[str]] = defaultdict(list)
+    if not query_ids:
+        return found
+    run_ids = select(SearchRun.id).where(SearchRun.query_id.in_(query_ids))
+    rows = session.execute(
+        select(SearchRunPmid.search_run_id, SearchRunPmid.pmid)
+        .where(SearchRunPmid.search_run_id.in_(run_ids))
+        .order_by(SearchRunPmid.search_run_id, SearchRunPmid.position)
+    )
+    for run_id, pmid in rows:
+        found[run_id].append(pmid)
+    return found
+
+
+def _run_info(run: SearchRun, stored_total: int, pmids: Iterable[str] = ()) -> SearchRunInfo:
     return SearchRunInfo(
         term=run.term,
         params=_visible_params(run.params or {}),
@@ -209,6 +247,10 @@ def _run_info(run: SearchRun, stored_total: int) -> SearchRunInfo:
         unresolved_ids=tuple(sorted(run.unresolved or {}, key=pmid_order)),
         message=run.message,
         stored_total=stored_total if run.status != "failed" else None,
+        pmids=tuple(pmids),
+        refresh_id=run.refresh_run_id,
+        run_id=run.id,
+        finished_at=as_utc(run.finished_at) if run.finished_at else None,
     )
 
 
