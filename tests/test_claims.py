@@ -151,3 +151,16 @@ def test_claims_check_and_refresh_refuse_bad_syntax_before_storing(tmp_path: Pat
     refresh = runner.invoke(cli, ["--db", str(db), "refresh", str(path)])
     assert refresh.exit_code == 2 and "unknown field tag [mhx]" in refresh.stderr
     assert not db.exists()
+
+
+def test_claims_check_without_a_database_creates_none(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from evidence.cli.main import cli
+
+    db = tmp_path / "none.db"
+    result = CliRunner().invoke(
+        cli, ["--db", str(db), "claims", "check", str(write(tmp_path, GOOD))]
+    )
+    assert result.exit_code == 0 and "OK, 2 claims" in result.stdout
+    assert not db.exists()

@@ -176,6 +176,10 @@ def test_a_changed_statement_reopens_its_verdicts_and_marks_them(
     reworded = tmp_path / "reworded.toml"
     reworded.write_text(before.replace(statement, "Ketamine enhances NMDA signalling."), "utf-8")
 
+    check = run(env, "claims", "check", str(reworded), "--json")
+    assert check.exit_code == 0 and json.loads(check.stdout)["reworded"] == {"nmda-blockade": 1}
+    assert "claim 'nmda-blockade': the statement differs from stored version 1" in check.stderr
+    assert json.loads(run(env, "claims", "check", str(BUNDLED), "--json").stdout)["reworded"] == {}
     result = run(env, "refresh", str(reworded), "--claim", "nmda-blockade", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["reworded"] == {"nmda-blockade": 2}

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from evidence.cli.options import claims_file_argument, echo_json, json_option, resolve_claims_file
+from evidence.cli.context import App, pass_app
+from evidence.cli.options import (
+    claims_file_argument,
+    echo_json,
+    json_option,
+    message,
+    resolve_claims_file,
+)
+from evidence.domain.claims import ClaimsFile
+from evidence.domain.errors import NoDatabaseError
 
 
 @click.group("claims")
@@ -17,19 +26,31 @@ def claims_group() -> None:
 @claims_group.command("check")
 @claims_file_argument
 @json_option
-def check_command(claims_file: Path | None, as_json: bool) -> None:
+@pass_app
+def check_command(app: App, claims_file: Path | None, as_json: bool) -> None:
     """Validate CLAIMS_FILE (default: queries/ketamine-chronic-pain.toml).
 
-    Prints every problem as FILE:LINE: message and exits 2 when there is one.
+    Prints every problem as FILE:LINE[:COL]: message (PubMed query syntax included) and
+    exits 2 when there is one. When the database holds the article, also says which claims'
+    statements changed since stored: their verdicts reopen at the next refresh.
     """
     from evidence.domain.claims import load_claims
 
     claims = load_claims(resolve_claims_file(claims_file))
+    reworded = _reworded(app, claims)
+    for claim_id, version in reworded.items():
+        message(
+            f"{claims.path}: claim {claim_id!r}: the statement differs from stored version"
+            f" {version}; the next refresh stores the new wording, and verdicts given for the"
+            " old one are kept, marked, and their studies reopened",
+            quiet=app.quiet,
+        )
     if as_json:
         echo_json(
             {
                 "file": str(claims.path),
                 "article": claims.slug,
+                "reworded": reworded,
                 "claims": [
                     {
                         "id": c.id,
@@ -43,3 +64,15 @@ def check_command(claims_file: Path | None, as_json: bool) -> None:
         return
     queries = sum(len(c.queries) for c in claims.claims)
     click.echo(f"{claims.path}: OK, {len(claims.claims)} claims, {queries} queries")
+
+
+def _reworded(app: App, claims: ClaimsFile) -> dict[str, int]:
+    """Claims whose wording differs from the stored one; nothing when there is no database."""
+    from evidence.services.claims import wording_changes
+
+    try:
+        database = app.database(create=False)
+    except NoDatabaseError:
+        return {}
+    with database.session() as session:
+        return wording_changes(session, claims)

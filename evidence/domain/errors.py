@@ -73,6 +73,10 @@ class StoreError(EvidenceError):
     """The database cannot be opened, migrated or written."""
 
 
+class NoDatabaseError(StoreError):
+    """No database at the path given, and the command only reads."""
+
+
 class NothingStoredError(EvidenceError):
     """The database holds no claim set yet: nothing to report."""
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence.domain.errors import StoreError
+from evidence.domain.errors import NoDatabaseError, StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CHECK_HINT = "check --db / EVIDENCE_DATABASE_URL"
@@ -68,7 +68,7 @@ def check_sqlite_file(path: Path, *, create: bool, make_folder: bool) -> None:
         if path.exists():
             return
         if not create:
-            raise StoreError(
+            raise NoDatabaseError(
                 f"no database at {path} "
                 "(run `evidence refresh` first, or set EVIDENCE_DATABASE_URL)"
             )

@@ -101,6 +101,17 @@ def latest_statements(session: Session, claim_set_id: int) -> dict[int, tuple[in
     return {claim_id: (version, sha) for claim_id, version, sha in rows}
 
 
+def stored_statements(session: Session, slug: str) -> dict[str, tuple[int, str]]:
+    """Claim key -> (latest stored statement version, its SHA-256) for article ``slug``."""
+    set_id = session.scalar(select(ClaimSet.id).where(ClaimSet.slug == slug))
+    if set_id is None:
+        return {}
+    rows = session.execute(select(Claim.id, Claim.key).where(Claim.claim_set_id == set_id))
+    claims = {claim_id: key for claim_id, key in rows}
+    latest = latest_statements(session, set_id)
+    return {claims[claim_id]: version for claim_id, version in latest.items()}
+
+
 def _version_statement(
     session: Session, claim: Claim, latest: tuple[int, str] | None
 ) -> int | None:
