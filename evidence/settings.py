@@ -1,4 +1,5 @@
-"""Settings: flag > environment variable > default, resolved once by the CLI root."""
+"""Settings: flag > environment variable > ``evidence.toml`` > default, resolved once by the CLI
+root (see :mod:`evidence.project` for where the project folder is)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from evidence.domain.errors import ConfigError
+from evidence.project import Project, find_project
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 DEFAULT_DATABASE_PATH = Path("data") / "evidence.db"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATABASE_PATH}"
 DEFAULT_CLAIMS_FILE = Path("queries") / "ketamine-chronic-pain.toml"
+DEFAULT_REPORTS_DIR = Path("reports")
 DEFAULT_TOOL = "evidence"
 N = TypeVar("N", int, float)
 
@@ -82,6 +85,10 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     eutils: EutilsSettings = field(default_factory=EutilsSettings)
     reviewer: str | None = None
+    project: Project | None = None  # the project folder, when one was found
+    claims_file: Path = DEFAULT_CLAIMS_FILE  # the default claims file
+    reports_dir: Path = DEFAULT_REPORTS_DIR
+    default_database_url: str = DEFAULT_DATABASE_URL  # data/evidence.db of the project
 
     @classmethod
     def from_env(
@@ -92,38 +99,75 @@ class Settings:
         api_key: str | None = None,
         email: str | None = None,
         eutils_url: str | None = None,
+        project: str | None = None,
+        cwd: Path | None = None,
     ) -> Settings:
-        """Resolve settings: explicit arguments (flags) win over the environment."""
+        """Resolve settings: flags win over the environment, which wins over evidence.toml."""
         env = os.environ if env is None else env
+        found = find_project(cwd or Path.cwd(), project or env.get("EVIDENCE_HOME"))
+        config = dict(found.config) if found else {}
         key = api_key or env.get("NCBI_API_KEY") or None
-        base_url = eutils_url or env.get("EVIDENCE_EUTILS_URL") or NCBI_EUTILS_URL
+        base_url = (
+            eutils_url
+            or env.get("EVIDENCE_EUTILS_URL")
+            or config.get("eutils_url")
+            or NCBI_EUTILS_URL
+        )
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"E-utilities URL must start with http:// or https://: {base_url}")
         rate_file = env.get("EVIDENCE_RATE_FILE")
         eutils = EutilsSettings(
             base_url=base_url if base_url.endswith("/") else base_url + "/",
             api_key=Secret(key) if key else None,
-            email=email or env.get("NCBI_EMAIL") or None,
-            tool=env.get("EVIDENCE_TOOL") or DEFAULT_TOOL,
+            email=email or env.get("NCBI_EMAIL") or config.get("email") or None,
+            tool=env.get("EVIDENCE_TOOL") or config.get("tool") or DEFAULT_TOOL,
             read_timeout=_number(env, "EVIDENCE_TIMEOUT", 60.0, float),
             max_attempts=_number(env, "EVIDENCE_MAX_ATTEMPTS", 5, int),
             rate_file=Path(rate_file).expanduser() if rate_file else None,
         )
-        db = database or env.get("EVIDENCE_DATABASE_URL") or DEFAULT_DATABASE_URL
+        default_db = sqlite_url(_at(found, DEFAULT_DATABASE_PATH))
+        configured = found.path(config["database"]) if found and "database" in config else None
+        db = database or env.get("EVIDENCE_DATABASE_URL") or _database(config, configured)
         return cls(
-            database_url=as_database_url(db),
+            database_url=as_database_url(db or default_db),
             eutils=eutils,
-            reviewer=env.get("EVIDENCE_REVIEWER") or None,
+            reviewer=env.get("EVIDENCE_REVIEWER") or config.get("reviewer") or None,
+            project=found,
+            claims_file=_setting_path(found, config, "claims", DEFAULT_CLAIMS_FILE),
+            reports_dir=_setting_path(found, config, "reports", DEFAULT_REPORTS_DIR),
+            default_database_url=default_db,
         )
 
     @property
     def database_is_default(self) -> bool:
-        """True for the default location (``data/evidence.db``), whose folder may be created."""
-        return self.database_url == DEFAULT_DATABASE_URL
+        """True for the default location (the project's ``data/evidence.db``), whose folder
+        may be created."""
+        return self.database_url == self.default_database_url
 
     def with_eutils(self, **changes: object) -> Settings:
         """A copy with some E-utilities settings changed (used by tests)."""
         return replace(self, eutils=replace(self.eutils, **changes))  # type: ignore[arg-type]
+
+
+def _at(project: Project | None, relative: Path) -> Path:
+    """``relative`` inside the project folder, or as it is (relative to the working folder)."""
+    return project.root / relative if project else relative
+
+
+def _setting_path(
+    project: Project | None, config: Mapping[str, str], key: str, default: Path
+) -> Path:
+    if project is not None and key in config:
+        return project.path(config[key])
+    return _at(project, default)
+
+
+def _database(config: Mapping[str, str], configured: Path | None) -> str | None:
+    """evidence.toml's database: a URL as it is, a path relative to the project."""
+    value = config.get("database")
+    if value is None:
+        return None
+    return value if "://" in value else str(configured)
 
 
 def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:

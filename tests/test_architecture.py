@@ -21,7 +21,8 @@ MIGRATIONS = PACKAGE / "store" / "migrations"
 # part -> the parts it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
-    "settings": {"domain"},
+    "project": {"domain"},
+    "settings": {"domain", "project"},
     "grading": {"domain"},
     "stance": {"domain"},
     "certainty": {"domain"},

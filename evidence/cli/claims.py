@@ -36,7 +36,7 @@ def check_command(app: App, claims_file: Path | None, as_json: bool) -> None:
     """
     from evidence.domain.claims import load_claims
 
-    claims = load_claims(resolve_claims_file(claims_file))
+    claims = load_claims(resolve_claims_file(app, claims_file))
     reworded = _reworded(app, claims)
     for claim_id, version in reworded.items():
         message(

@@ -43,6 +43,12 @@ class EvidenceGroup(click.Group):
     metavar="URL",
     help="E-utilities base URL. [env: EVIDENCE_EUTILS_URL; default: NCBI's]",
 )
+@click.option(
+    "--project",
+    metavar="DIR",
+    help="Project folder (data/, queries/, reports/, evidence.toml). [env: EVIDENCE_HOME;"
+    " default: found by walking up from the working folder]",
+)
 @click.option("--api-key", metavar="KEY", help="NCBI API key. [env: NCBI_API_KEY]")
 @click.option("--email", metavar="ADDRESS", help="Contact e-mail sent to NCBI. [env: NCBI_EMAIL]")
 @click.option("-v", "--verbose", count=True, help="More messages on stderr (-vv for debug).")
@@ -54,6 +60,7 @@ def cli(
     eutils_url: str | None,
     api_key: str | None,
     email: str | None,
+    project: str | None,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -64,7 +71,7 @@ def cli(
     and `export` link each claim to its studies.
     """
     settings = Settings.from_env(
-        database=database, api_key=api_key, email=email, eutils_url=eutils_url
+        database=database, api_key=api_key, email=email, eutils_url=eutils_url, project=project
     )
     verbosity = -1 if quiet else verbose
     configure_logging(settings, verbosity)

@@ -23,21 +23,24 @@ claims_file_argument = click.argument(
 )
 
 
-def _article_choice(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+def _article_choice(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    from evidence.cli.context import App
     from evidence.domain.views import ArticleChoice
 
-    return ArticleChoice(value, preferred=default_article())
+    app = ctx.find_object(App)
+    claims_file = app.settings.claims_file if app is not None else DEFAULT_CLAIMS_FILE
+    return ArticleChoice(value, preferred=article_of(claims_file))
 
 
-def default_article() -> str | None:
-    """The article of the default claims file, when it is there and valid."""
+def article_of(claims_file: Path) -> str | None:
+    """The article (slug) of a claims file, when it is there and valid."""
     from evidence.domain.claims import load_claims
     from evidence.domain.errors import EvidenceError
 
-    if not DEFAULT_CLAIMS_FILE.is_file():
+    if not claims_file.is_file():
         return None
     try:
-        return load_claims(DEFAULT_CLAIMS_FILE).slug
+        return load_claims(claims_file).slug
     except EvidenceError:
         return None
 
@@ -48,13 +51,13 @@ article_option = click.option(
     metavar="SLUG",
     callback=_article_choice,
     help="Which article (claims file slug) when the database holds several "
-    f"[default: the one of {DEFAULT_CLAIMS_FILE} if stored, else the only one].",
+    "[default: the one of the default claims file if stored, else the only one].",
 )
 
 
-def resolve_claims_file(path: Path | None) -> Path:
-    """The claims file given, else the bundled default."""
-    return path if path is not None else DEFAULT_CLAIMS_FILE
+def resolve_claims_file(app: Any, path: Path | None) -> Path:
+    """The claims file given, else the project's default (``claims`` in evidence.toml)."""
+    return path if path is not None else Path(app.settings.claims_file)
 
 
 def echo_json(data: Any) -> None:

@@ -39,7 +39,7 @@ def refresh_command(
     from evidence.domain.claims import load_claims
     from evidence.services.refresh import refresh
 
-    claims = load_claims(resolve_claims_file(claims_file))
+    claims = load_claims(resolve_claims_file(app, claims_file))
     for claim_id in claim_ids:
         claims.claim(claim_id)  # unknown ids fail before anything is opened
     total = sum(len(c.queries) for c in claims.claims if not claim_ids or c.id in claim_ids)

@@ -18,7 +18,7 @@ from evidence.report.exports import FORMATS
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder. [default: reports/<article-slug>/]",
+    help="Output folder. [default: reports/<article-slug>/ in the project folder]",
 )
 @click.option(
     "--pdf",
@@ -48,7 +48,7 @@ def report_command(
 
     with app.database(create=False).session() as session:
         data = load_report(session, slug)
-    target = out_dir if out_dir is not None else Path("reports") / data.article.slug
+    target = out_dir if out_dir is not None else app.settings.reports_dir / data.article.slug
     files = write_report(data, target)
     for path in files:
         click.echo(str(path))
