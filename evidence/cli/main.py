@@ -12,6 +12,7 @@ from evidence.cli.options import add_verbosity_options
 from evidence.cli.refresh import refresh_command
 from evidence.cli.report import export_command, report_command
 from evidence.cli.review import review_group
+from evidence.cli.runs import diff_command, runs_command
 from evidence.cli.status import status_command
 from evidence.domain.errors import EvidenceError
 from evidence.settings import Settings, redact
@@ -86,6 +87,8 @@ cli.add_command(export_command)
 cli.add_command(claims_group)
 cli.add_command(review_group)
 cli.add_command(status_command)
+cli.add_command(runs_command)
+cli.add_command(diff_command)
 cli.add_command(audit_group)
 for _command in cli.commands.values():
     add_verbosity_options(_command)

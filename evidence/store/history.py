@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from evidence.store.models import Article, Claim, Query, RefreshRun, SearchRun, SearchRunPmid
@@ -70,3 +71,68 @@ def _found(session: Session, claim_set_id: int) -> dict[int, dict[int, set[str]]
         if pmid is not None:
             found.add(pmid)
     return sets
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One refresh run with the sums of its search runs."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    error: str | None
+    source_kind: str
+    source_location: str
+    claims: tuple[str, ...]  # the claim ids it was asked to run
+    queries: int
+    failed_queries: int
+    requests: int
+    retrieved: int
+    new: int
+    stored: int
+
+
+def refresh_runs(session: Session, claim_set_id: int) -> list[RunRow]:
+    """Every refresh run of the claim set, oldest first, with their searches summed (two
+    statements)."""
+    sums = {
+        row.refresh_run_id: row
+        for row in session.execute(
+            select(
+                SearchRun.refresh_run_id,
+                func.count().label("queries"),
+                func.sum(case((SearchRun.status == "failed", 1), else_=0)).label("failed"),
+                func.coalesce(func.sum(SearchRun.requests), 0).label("requests"),
+                func.coalesce(func.sum(SearchRun.retrieved), 0).label("retrieved"),
+                func.coalesce(func.sum(SearchRun.new_pmids), 0).label("new"),
+                func.coalesce(func.sum(SearchRun.stored), 0).label("stored"),
+            )
+            .join(RefreshRun, RefreshRun.id == SearchRun.refresh_run_id)
+            .where(RefreshRun.claim_set_id == claim_set_id)
+            .group_by(SearchRun.refresh_run_id)
+        )
+    }
+    runs = session.scalars(
+        select(RefreshRun).where(RefreshRun.claim_set_id == claim_set_id).order_by(RefreshRun.id)
+    )
+    return [_run_row(run, sums.get(run.id)) for run in runs]
+
+
+def _run_row(run: RefreshRun, sums: Any) -> RunRow:
+    return RunRow(
+        id=run.id,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        status=run.status,
+        error=run.error,
+        source_kind=run.source_kind,
+        source_location=run.source_location,
+        claims=tuple((run.options or {}).get("claims", ())),
+        queries=int(sums.queries) if sums else 0,
+        failed_queries=int(sums.failed or 0) if sums else 0,
+        requests=int(sums.requests) if sums else 0,
+        retrieved=int(sums.retrieved) if sums else 0,
+        new=int(sums.new) if sums else 0,
+        stored=int(sums.stored) if sums else 0,
+    )
