@@ -72,6 +72,22 @@ def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> 
         conclusion=kind,
         conclusion_label=label,
         searches=dict(searches),
+        last_searched=max(
+            (q.latest_run.started_at for q in claim.queries if q.latest_run), default=None
+        ),
+        new_since_review=_new_since_review(claim),
+    )
+
+
+def _new_since_review(claim: ClaimReport) -> int:
+    """Studies nobody judged that were linked after the claim's latest verdict (all of the
+    unjudged ones while the claim has no verdict)."""
+    times = [v.created_at for s in claim.studies for v in s.verdicts]
+    latest = max(times, default=None)
+    return sum(
+        1
+        for s in claim.studies
+        if not s.verdicts and (latest is None or (s.linked_at is not None and s.linked_at > latest))
     )
 
 

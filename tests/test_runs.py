@@ -31,9 +31,16 @@ def test_runs_and_diff_follow_what_changed(
     assert run(env, *args).exit_code == 0
     one = run(env, "diff")
     assert one.exit_code == 2 and "diff needs two refresh runs; 1 stored" in one.stderr
+    judged = ("review", "set", "nmda-blockade", "101", "--verdict", "supports", "--reviewer", "a")
+    assert run(env, *judged).exit_code == 0
     for term in terms:
         searches[term] = ["102", "103", "104"]
     assert run(env, *args).exit_code == 0
+    status = {c["claim"]: c for c in json.loads(run(env, "status", "--json").stdout)["claims"]}
+    assert status["nmda-blockade"]["new_since_review"] == 1  # 104, linked after the verdict
+    assert status["nmda-blockade"]["last_searched"] is not None
+    assert status["neuroplasticity"]["last_searched"] is None
+    assert "new since the last review: 1" in run(env, "status").stdout
 
     history = json.loads(run(env, "runs", "--json").stdout)
     assert [(r["id"], r["status"], r["queries"]) for r in history] == [

@@ -33,6 +33,8 @@ def status_command(app: App, slug: ArticleChoice, as_json: bool) -> None:
         return
     for s in summaries:
         click.echo(f"{s.claim}: {s.conclusion_label} ({s.studies} studies)")
+        searched = f"{s.last_searched:%Y-%m-%d %H:%M:%S} UTC" if s.last_searched else "never"
+        click.echo(f"  last searched: {searched}; new since the last review: {s.new_since_review}")
         levels = ", ".join(f"level {k}: {v}" for k, v in sorted(s.by_level.items()))
         verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_verdict.items()))
         click.echo(f"  by level: {levels or 'none'}")

@@ -188,6 +188,7 @@ class StudyInfo:
     stance_sentence: str | None = None
     stance_cues: tuple[str, ...] = ()
     abstract: tuple[tuple[str, str], ...] = ()  # (section label or "", text), in order
+    linked_at: datetime | None = None  # when a search first linked it to the claim
 
     @property
     def design_types(self) -> tuple[str, ...]:
@@ -274,6 +275,8 @@ class ClaimSummary:
     conclusion: str = ""  # one of vocab.CONCLUSIONS
     conclusion_label: str = ""  # "Contradicted · high certainty", "Never searched", ...
     searches: dict[str, int] = field(default_factory=dict)  # latest run's state -> queries
+    last_searched: datetime | None = None  # the latest search of any of its queries
+    new_since_review: int = 0  # unjudged studies linked after the claim's latest verdict
 
 
 def search_state(query: QueryInfo) -> str:

@@ -275,6 +275,7 @@ def _active_links(claim_set_id: int) -> Subquery:
             ClaimArticle.suggested_stance,
             ClaimArticle.stance_sentence,
             ClaimArticle.stance_cues,
+            ClaimArticle.first_seen_at,
         )
         .join(Claim, Claim.id == ClaimArticle.claim_id)
         .where(
@@ -323,6 +324,7 @@ def _studies_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, l
                 suggested_stance=row.suggested_stance,
                 stance_sentence=row.stance_sentence,
                 stance_cues=tuple(row.stance_cues or ()),
+                linked_at=as_utc(row.first_seen_at) if row.first_seen_at else None,
             )
         )
     verdicts = _verdicts(session, claim_set_id)
