@@ -31,7 +31,7 @@ def test_runs_and_diff_follow_what_changed(
     assert run(env, *args).exit_code == 0
     one = run(env, "diff")
     assert one.exit_code == 2 and "diff needs two refresh runs; 1 stored" in one.stderr
-    judged = ("review", "set", "nmda-blockade", "101", "--verdict", "supports", "--reviewer", "a")
+    judged = ("review", "set", "nmda-blockade", "102", "--verdict", "supports", "--reviewer", "a")
     assert run(env, *judged).exit_code == 0
     for term in terms:
         searches[term] = ["102", "103", "104"]
