@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evidence.domain.claims_limits import LIMITS, ClaimsLimits, structure_problem
 from evidence.domain.claims_lines import LineIndex
 from evidence.domain.errors import ClaimsFileError
 from evidence.domain.query_syntax import check_query
@@ -79,32 +80,54 @@ class ClaimsFile:
         raise UnknownClaimError(f"unknown claim {claim_id!r} in {self.path} (known: {known})")
 
 
-def load_claims(path: Path) -> ClaimsFile:
-    """Read and validate a claims file, or raise ClaimsFileError listing every problem."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ClaimsFileError(f"{path}: cannot read claims file: {exc.strerror}") from exc
+def load_claims(path: Path, limits: ClaimsLimits = LIMITS) -> ClaimsFile:
+    """Read and validate a claims file, or raise ClaimsFileError listing every problem.
+
+    Oversized or pathologically nested files are refused before TOML parsing, within the
+    documented :class:`~evidence.domain.claims_limits.ClaimsLimits`.
+    """
+    raw = _read_bounded(path, limits.max_bytes)
     try:
         text = raw.decode("utf-8")
-        data = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ClaimsFileError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    problem = structure_problem(text, limits)
+    if problem is not None:
+        raise ClaimsFileError(f"{path}:{problem[0]}: {problem[1]}")
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClaimsFileError(f"{path}: invalid TOML: {exc}") from exc
-    checker = _Checker(path, LineIndex(text))
+    except RecursionError:
+        raise ClaimsFileError(f"{path}: nested too deeply to read") from None
+    checker = _Checker(path, LineIndex(text), limits)
     claims_file = checker.claims_file(data, hashlib.sha256(raw).hexdigest())
     if checker.problems:
         raise ClaimsFileError("\n".join(checker.problems))
     return claims_file
 
 
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refusing (without reading it all) a file over ``max_bytes``."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ClaimsFileError(f"{path}: cannot read claims file: {exc.strerror}") from exc
+    if len(raw) > max_bytes:
+        raise ClaimsFileError(
+            f"{path}:1: the file is over {max_bytes:,} bytes, the limit for a claims file"
+        )
+    return raw
+
+
 class _Checker:
     """Collects validation problems with their line numbers."""
 
-    def __init__(self, path: Path, lines: LineIndex) -> None:
+    def __init__(self, path: Path, lines: LineIndex, limits: ClaimsLimits) -> None:
         self.path = path
         self.lines = lines
+        self.limits = limits
         self.problems: list[str] = []
 
     def fail(self, where: tuple[str | int, ...], message: str) -> None:
@@ -131,6 +154,7 @@ class _Checker:
         if not isinstance(claims_raw, list) or not claims_raw:
             self.fail(("claims",), "no claims: add at least one [[claims]] table")
             claims_raw = []
+        claims_raw = self.at_most(claims_raw, self.limits.max_claims, ("claims",), "claims")
         claims = tuple(self.claim(c, i) for i, c in enumerate(claims_raw))
         self.duplicates([c.id for c in claims], lambda i: ("claims", i, "id"), "claim id")
         reviewed = article.get("reviewed")
@@ -166,13 +190,16 @@ class _Checker:
         if not isinstance(queries_raw, list) or not queries_raw:
             self.fail(where, f"claim {claim_id!r} has no queries: add [[claims.queries]]")
             queries_raw = []
+        queries_raw = self.at_most(queries_raw, self.limits.max_queries, where, "queries")
         queries = tuple(self.query(q, (*where, "queries", i)) for i, q in enumerate(queries_raw))
         self.duplicates(
             [q.label for q in queries], lambda i: (*where, "queries", i, "label"), "query label"
         )
         return ClaimSpec(
             id=claim_id,
-            statement=self.text(raw, "statement", where, required=True),
+            statement=self.text(
+                raw, "statement", where, required=True, limit=self.limits.max_statement
+            ),
             section=self.text(raw, "section", where) or None,
             queries=queries,
         )
@@ -195,7 +222,15 @@ class _Checker:
         ):
             self.fail((*where, "filters"), "filters must be a list of non-empty PubMed terms")
             filters = []
-        term = self.text(raw, "term", where, required=True)
+        filters = self.at_most(filters, self.limits.max_filters, (*where, "filters"), "filters")
+        term = self.text(raw, "term", where, required=True, limit=self.limits.max_term)
+        if len(term) + sum(len(f) + 9 for f in filters) > self.limits.max_term:
+            self.fail(
+                (*where, "term"),
+                f"the term with its filters is over {self.limits.max_term:,}"
+                " characters, the limit for a query",
+            )
+            term, filters = "", []
         if term:
             self.syntax((*where, "term"), term)
         for value in filters:
@@ -229,8 +264,22 @@ class _Checker:
             return {}
         return value
 
+    def at_most(
+        self, items: list[Any], limit: int, where: tuple[str | int, ...], what: str
+    ) -> list[Any]:
+        """``items``, or its first ``limit`` with a problem when there are more."""
+        if len(items) <= limit:
+            return items
+        self.fail((*where, limit), f"more than {limit:,} {what}, the limit for a claims file")
+        return items[:limit]
+
     def text(
-        self, raw: dict[str, Any], key: str, where: tuple[str | int, ...], required: bool = False
+        self,
+        raw: dict[str, Any],
+        key: str,
+        where: tuple[str | int, ...],
+        required: bool = False,
+        limit: int | None = None,
     ) -> str:
         value = raw.get(key)
         if value is None:
@@ -242,6 +291,12 @@ class _Checker:
             return ""
         if required and not value.strip():
             self.fail((*where, key), f"{key!r} is empty")
+        limit = limit or self.limits.max_text
+        if len(value) > limit:
+            self.fail(
+                (*where, key), f"{key!r} is {len(value):,} characters; the limit is {limit:,}"
+            )
+            return ""
         return value.strip()
 
     def unknown_keys(

@@ -25,7 +25,7 @@ ABSTRACT_WEIGHT = 0.7
 
 def claim_terms(claim_text: str, query_term_texts: Sequence[str] = ()) -> tuple[str, ...]:
     """The stemmed content words of a claim's statement and of its query terms."""
-    words = content_terms(claim_text)
+    words = list(content_terms(claim_text))
     for term in query_term_texts:
         words.extend(query_terms(term))
     return unique(words)

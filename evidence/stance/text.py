@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _STOPWORD_TEXT = """
     a about above after again against all also am an and any are as at be because been
@@ -57,9 +58,13 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def content_terms(text: str) -> list[str]:
-    """Stemmed tokens of ``text`` without stopwords or one-letter words, in order."""
-    return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
+@lru_cache(maxsize=4096)
+def content_terms(text: str) -> tuple[str, ...]:
+    """Stemmed tokens of ``text`` without stopwords or one-letter words, in order.
+
+    Cached: a claim's statement is tokenised once, not once per linked study.
+    """
+    return tuple(stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1)
 
 
 def split_sentences(text: str) -> list[str]:
