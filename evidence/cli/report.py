@@ -42,13 +42,16 @@ def report_command(
 
     With --pdf, also report.pdf (needs Chromium). The paths written are printed on stdout.
     """
+    from evidence.report.files import folder_for
     from evidence.report.pdf import render_pdf
     from evidence.report.writer import write_report
     from evidence.services.views import load_report
 
     with app.database(create=False).session() as session:
         data = load_report(session, slug)
-    target = out_dir if out_dir is not None else app.settings.reports_dir / data.article.slug
+    target = (
+        out_dir if out_dir is not None else folder_for(app.settings.reports_dir, data.article.slug)
+    )
     files = write_report(data, target)
     for path in files:
         click.echo(str(path))

@@ -7,7 +7,22 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
+from evidence.domain.claims import CLAIM_ID as SLUG
 from evidence.domain.errors import ReportWriteError
+
+
+def folder_for(base: Path, name: str) -> Path:
+    """``base/name`` for a name that comes from stored data (an article slug), re-validated
+    here: a slug-shaped name, and a folder that resolves inside ``base``."""
+    if not SLUG.fullmatch(name):
+        raise ReportWriteError(
+            f"refusing to write a report for the stored article {name!r}: not a valid slug"
+            " (lowercase letters, digits, '-'); give the folder with --out"
+        )
+    target = base / name
+    if not target.resolve().is_relative_to(base.resolve()):
+        raise ReportWriteError(f"refusing to write {target}: it resolves outside {base}")
+    return target
 
 
 def make_folder(folder: Path, what: str) -> None:
