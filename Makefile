@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run install install-test test lint typecheck pytest bench clean
+.PHONY: run install install-test test lint typecheck pytest bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,8 @@ run: install
 	$(BIN)/evidence report
 
 lint:
-	$(BIN)/ruff check evidence tests benchmarks
-	$(BIN)/ruff format --check evidence tests benchmarks
+	$(BIN)/ruff check evidence tests benchmarks fuzz
+	$(BIN)/ruff format --check evidence tests benchmarks fuzz
 
 typecheck:
 	$(BIN)/mypy
@@ -42,6 +42,12 @@ test: install-test lint typecheck pytest
 ## evidence vs Bio.Entrez; prints a table, writes benchmarks/results/retrieval.json.
 bench: install-test
 	$(BIN)/python benchmarks/bench_retrieval.py
+
+## Coverage-guided fuzzing (atheris) of the claims loader and the efetch parser,
+## FUZZ_SECONDS each (default 60); crashes are kept in tests/fuzz_regressions/.
+fuzz: install-test
+	$(BIN)/python -m pip install --quiet atheris
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} PY=$(BIN)/python bash fuzz/run.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -86,7 +86,18 @@ def load_claims(path: Path, limits: ClaimsLimits = LIMITS) -> ClaimsFile:
     Oversized or pathologically nested files are refused before TOML parsing, within the
     documented :class:`~evidence.domain.claims_limits.ClaimsLimits`.
     """
-    raw = _read_bounded(path, limits.max_bytes)
+    return parse_claims(_read_bounded(path, limits.max_bytes), path, limits)
+
+
+def parse_claims(raw: bytes, path: Path, limits: ClaimsLimits = LIMITS) -> ClaimsFile:
+    """Validate the bytes of a claims file (``path`` names it in messages). Pure: no I/O.
+
+    Any input gives a ClaimsFile or a ClaimsFileError, never another exception.
+    """
+    if len(raw) > limits.max_bytes:
+        raise ClaimsFileError(
+            f"{path}:1: the file is over {limits.max_bytes:,} bytes, the limit for a claims file"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
