@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,14 +96,15 @@ def test_efetch_parser_on_mutations_of_real_shaped_records(data: st.DataObject) 
         assert all(isinstance(r, Article | DeletedCitation) for r in result)
 
 
-@pytest.mark.parametrize("case", sorted(REGRESSIONS.glob("[cp]*-*")), ids=lambda p: p.name)
-def test_kept_fuzz_findings_stay_fixed(case: Path) -> None:
-    target = case.name.split("-", 1)[0]
-    raw = case.read_bytes()
-    try:
-        if target == "claims":
-            parse_claims(raw, case)
-        else:
-            list(parse(raw))
-    except EvidenceError:
-        pass
+def test_kept_fuzz_findings_stay_fixed() -> None:
+    """Every crash ``make fuzz`` kept (``claims-*``, ``parser-*``) now gives a result or the
+    tool's own error."""
+    for case in sorted(REGRESSIONS.glob("[cp]*-*")):
+        raw = case.read_bytes()
+        try:
+            if case.name.startswith("claims-"):
+                parse_claims(raw, case)
+            else:
+                list(parse(raw))
+        except EvidenceError:
+            pass
