@@ -18,6 +18,8 @@ DEFAULT_DATABASE_PATH = Path("data") / "evidence.db"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATABASE_PATH}"
 DEFAULT_CLAIMS_FILE = Path("queries") / "ketamine-chronic-pain.toml"
 DEFAULT_TOOL = "evidence"
+RETRACTION_WATCH_URL = "https://api.labs.crossref.org/data/retractionwatch?mailto={email}"
+PLACEHOLDER_EMAIL = "evidence-user@example.org"  # until NCBI_EMAIL / --email is set
 N = TypeVar("N", int, float)
 
 
@@ -82,6 +84,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     eutils: EutilsSettings = field(default_factory=EutilsSettings)
     reviewer: str | None = None
+    retraction_watch_url: str = RETRACTION_WATCH_URL.format(email=PLACEHOLDER_EMAIL)
 
     @classmethod
     def from_env(
@@ -110,10 +113,14 @@ class Settings:
             rate_file=Path(rate_file).expanduser() if rate_file else None,
         )
         db = database or env.get("EVIDENCE_DATABASE_URL") or DEFAULT_DATABASE_URL
+        watch = env.get("EVIDENCE_RETRACTION_WATCH_URL") or RETRACTION_WATCH_URL.format(
+            email=eutils.email or PLACEHOLDER_EMAIL
+        )
         return cls(
             database_url=as_database_url(db),
             eutils=eutils,
             reviewer=env.get("EVIDENCE_REVIEWER") or None,
+            retraction_watch_url=watch,
         )
 
     @property

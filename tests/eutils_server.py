@@ -263,9 +263,10 @@ class EutilsServer:
 
     def _ored(self, term: str) -> list[str] | None:
         """``(a) OR (b) ...`` of known terms: the union, in order; None if any is unknown."""
-        parts = _top_level_or(_unwrap(term.strip()))
+        bare = _unwrap(term.strip())
+        parts = _top_level_or(bare)
         if len(parts) < 2:
-            return None
+            return self.search_ids(bare) if bare != term.strip() else None
         found: dict[str, None] = {}
         for part in parts:
             ids = self.search_ids(_unwrap(part))

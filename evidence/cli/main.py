@@ -11,6 +11,7 @@ from evidence.cli.context import App, configure_logging
 from evidence.cli.options import add_verbosity_options
 from evidence.cli.refresh import refresh_command
 from evidence.cli.report import export_command, report_command
+from evidence.cli.retractions import retractions_group
 from evidence.cli.review import review_group
 from evidence.cli.status import status_command
 from evidence.domain.errors import EvidenceError
@@ -80,6 +81,7 @@ cli.add_command(claims_group)
 cli.add_command(review_group)
 cli.add_command(status_command)
 cli.add_command(audit_group)
+cli.add_command(retractions_group)
 for _command in cli.commands.values():
     add_verbosity_options(_command)
 

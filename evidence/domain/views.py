@@ -304,11 +304,13 @@ class ClaimChanges:
     added: tuple[str, ...]
     dropped: tuple[str, ...]
     updated: tuple[str, ...]
+    flagged: tuple[str, ...] = ()  # newly retracted / flagged: "PMID: RETRACTED (source)"
+    revised: tuple[str, ...] = ()  # records re-checked and changed: "PMID: title, flags"
 
     @property
     def changed(self) -> bool:
-        """True when anything was added, dropped or updated."""
-        return bool(self.added or self.dropped or self.updated)
+        """True when anything was added, dropped, updated, flagged or revised."""
+        return bool(self.added or self.dropped or self.updated or self.flagged or self.revised)
 
 
 @dataclass(frozen=True)
@@ -328,6 +330,7 @@ class ClaimSummary:
     conclusion: str = ""  # one of vocab.CONCLUSIONS
     conclusion_label: str = ""  # "Contradicted · high certainty", "Never searched", ...
     searches: dict[str, int] = field(default_factory=dict)  # latest run's state -> queries
+    retracted_by_source: dict[str, int] = field(default_factory=dict)  # PubMed, RW -> studies
 
 
 def search_state(query: QueryInfo) -> str:
