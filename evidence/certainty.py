@@ -5,7 +5,9 @@ The certainty label follows explicit rules (``CERTAINTY_RULES_VERSION``; see
 suggestions never change it; they are counted separately.
 
 1. Evidence counted: studies with a reviewer consensus of supports, contradicts or mixed,
-   that are not retracted and not notices. Retracted ones are listed as excluded.
+   that are not retracted (by PubMed or Retraction Watch) and not notices. Retracted ones
+   are listed as excluded, with who says so; counted studies under an expression of
+   concern are named in the reasons.
 2. Starting point, from the strongest counted study: level 1 (meta-analysis / systematic
    review) or two or more RCTs -> high; one RCT or a controlled trial (level 2-3) -> moderate;
    observational or uncontrolled (level 4) -> low; anything weaker -> very low.
@@ -65,6 +67,9 @@ def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> 
         by_verdict=dict(Counter(consensus[s.pmid] or "not reviewed" for s in claim.studies)),
         by_suggestion=dict(Counter((suggestions or {}).values())),
         retracted=sum(1 for s in claim.studies if s.retracted),
+        retracted_by_source=dict(
+            Counter(src for s in claim.studies if s.retracted for src in _retracted_by(s))
+        ),
         certainty=certainty,
         direction=direction,
         reasons=tuple(_search_reasons(searches) + reasons),
@@ -182,11 +187,32 @@ def _inconsistency(counted: list[StudyInfo], consensus: dict[str, str | None]) -
     return f"contradicting {design} (PMID {strongest.pmid})"
 
 
+def _retracted_by(study: StudyInfo) -> tuple[str, ...]:
+    return study.retraction_sources or ("PubMed",)
+
+
 def _exclusions(studies: tuple[StudyInfo, ...], consensus: dict[str, str | None]) -> list[str]:
-    excluded = sum(1 for s in studies if s.retracted and consensus[s.pmid] in DIRECTIONAL)
-    if not excluded:
-        return []
-    return [f"{excluded} retracted stud{_ies(excluded)} excluded"]
+    excluded = [s for s in studies if s.retracted and consensus[s.pmid] in DIRECTIONAL]
+    concern = [
+        s for s in studies if "expression-of-concern" in s.flags and _counts(s, consensus[s.pmid])
+    ]
+    reasons = []
+    if excluded:
+        who = "; ".join(f"PMID {s.pmid}: {_who(s, 'retracted')}" for s in excluded)
+        reasons.append(f"{len(excluded)} retracted stud{_ies(len(excluded))} excluded ({who})")
+    if concern:
+        who = "; ".join(f"PMID {s.pmid}: {_who(s, 'expression-of-concern')}" for s in concern)
+        reasons.append(
+            f"{len(concern)} counted stud{_ies(len(concern))} under an expression of concern"
+            f" ({who})"
+        )
+    return reasons
+
+
+def _who(study: StudyInfo, flag: str) -> str:
+    """``Retraction Watch, 2024-03-01`` / ``PubMed``: who flagged the study."""
+    found = [s.where for s in study.status_sources if s.flag == flag]
+    return " and ".join(found) or "PubMed"
 
 
 def _direction(directions: set[str | None]) -> str | None:

@@ -21,6 +21,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATABASE_PATH}"
 DEFAULT_CLAIMS_FILE = Path("queries") / "ketamine-chronic-pain.toml"
 DEFAULT_REPORTS_DIR = Path("reports")
 DEFAULT_TOOL = "evidence"
+RETRACTION_WATCH_URL = "https://api.labs.crossref.org/data/retractionwatch?mailto={email}"
+PLACEHOLDER_EMAIL = "evidence-user@example.org"  # until NCBI_EMAIL / --email is set
 N = TypeVar("N", int, float)
 
 
@@ -89,6 +91,7 @@ class Settings:
     claims_file: Path = DEFAULT_CLAIMS_FILE  # the default claims file
     reports_dir: Path = DEFAULT_REPORTS_DIR
     default_database_url: str = DEFAULT_DATABASE_URL  # data/evidence.db of the project
+    retraction_watch_url: str = RETRACTION_WATCH_URL.format(email=PLACEHOLDER_EMAIL)
 
     @classmethod
     def from_env(
@@ -128,6 +131,9 @@ class Settings:
         default_db = sqlite_url(_at(found, DEFAULT_DATABASE_PATH))
         configured = found.path(config["database"]) if found and "database" in config else None
         db = database or env.get("EVIDENCE_DATABASE_URL") or _database(config, configured)
+        watch = env.get("EVIDENCE_RETRACTION_WATCH_URL") or RETRACTION_WATCH_URL.format(
+            email=eutils.email or PLACEHOLDER_EMAIL
+        )
         return cls(
             database_url=as_database_url(db or default_db),
             eutils=eutils,
@@ -136,6 +142,7 @@ class Settings:
             claims_file=_setting_path(found, config, "claims", DEFAULT_CLAIMS_FILE),
             reports_dir=_setting_path(found, config, "reports", DEFAULT_REPORTS_DIR),
             default_database_url=default_db,
+            retraction_watch_url=watch,
         )
 
     @property

@@ -3,10 +3,21 @@
 It answers in NCBI's XML formats, logs every request, and misbehaves on demand:
 push :class:`Fault` objects to ``server.faults`` and the next matching requests get
 them instead of the normal answer.
+
+Records carry a modification date (``mdates``: from the record's ``DateRevised``, else
+2000/01/01); esearch honours ``datetype`` (``mdat``, ``pdat``, ``edat``) with
+``mindate``/``maxdate`` at day precision, ``AND lo:hi[mdat]`` range terms (also ``[pdat]``,
+``[edat]``), ``(1[uid] OR 2[uid] ...)`` id lists and ORed known terms. The ``datetype``
+parameter filters by ``mdat`` only unless ``date_params`` names ``pdat``/``edat`` too (the
+fixture searches of older tests pretend every record is within the claims' pdat ranges).
+The corpus can change between runs: :meth:`EutilsServer.revise` replaces a record and moves
+its date, :meth:`EutilsServer.add_record` adds one; ``searches`` (a dict) can be edited in place.
+A record without a publication or entry date is kept by a ``pdat``/``edat`` filter.
 """
 
 from __future__ import annotations
 
+import calendar
 import gzip
 import re
 import secrets
@@ -14,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -43,6 +55,16 @@ SEARCH_CAP = 9_999
 UID_RANGE = re.compile(
     r"^(?P<base>.*)\s+AND\s+(?P<lo>[0-9]+):(?P<hi>[0-9]+)\[uid\]\s*$", re.DOTALL | re.IGNORECASE
 )
+# "<base> AND lo:hi[mdat]" (or [pdat], [edat], [dp]): a date range as a term
+DATE_RANGE = re.compile(
+    r"^(?P<base>.*)\s+AND\s+(?P<lo>[0-9]{4}(?:/[0-9]{1,2}){0,2}):"
+    r"(?P<hi>[0-9]{4}(?:/[0-9]{1,2}){0,2})\[(?P<field>mdat|pdat|edat|dp|crdt)\]\s*$",
+    re.DOTALL | re.IGNORECASE,
+)
+UID_LIST = re.compile(r"^\(?\s*[0-9]+\[uid\](?:\s+OR\s+[0-9]+\[uid\])*\s*\)?$", re.I)
+DEFAULT_MDATE = "2000/01/01"
+MONTHS = {calendar.month_abbr[i].lower(): i for i in range(1, 13)}
+Day = tuple[int, int, int]
 Searches = Mapping[str, Sequence[str]] | Callable[[str], Sequence[str]]
 
 
@@ -112,7 +134,8 @@ class EutilsServer:
     """Speaks enough E-utilities for the client; see the module docstring.
 
     ``searches`` maps a term to its ids (PubMed order); a term ending in ``AND lo:hi[uid]``
-    gets its base term's ids within ``lo..hi``. ``count_override`` claims another Count for
+    gets its base term's ids within ``lo..hi`` (``AND lo:hi[mdat]``: those modified then).
+    ``count_override`` claims another Count for
     an exact term. ``unlisted`` ids are counted but never listed (a backend losing records).
     """
 
@@ -123,8 +146,14 @@ class EutilsServer:
         *,
         count_override: Mapping[str, int] | None = None,
         unlisted: Collection[str] = (),
+        mdates: Mapping[str, str] | None = None,
+        date_params: Collection[str] = ("mdat",),
     ) -> None:
         self.records = dict(records)
+        self.mdates: dict[str, str] = {p: _record_mdate(x) for p, x in self.records.items()}
+        self.mdates.update(mdates or {})
+        self._dates: dict[str, dict[str, Day | None]] = {}
+        self.date_params = frozenset(date_params)
         self.searches = searches
         self.count_override = dict(count_override or {})
         self.unlisted = frozenset(unlisted)
@@ -171,6 +200,17 @@ class EutilsServer:
     ) -> None:
         self.stop()
 
+    def revise(self, pmid: str, record: bytes, mdate: str | None = None) -> None:
+        """Replace ``pmid``'s record and move its modification date (default: today, UTC)."""
+        self.add_record(pmid, record, mdate)
+
+    def add_record(self, pmid: str, record: bytes, mdate: str | None = None) -> None:
+        """Add (or replace) a record, modified on ``mdate`` (``YYYY/MM/DD``; default today)."""
+        with self._lock:
+            self.records[pmid] = record
+            self.mdates[pmid] = mdate or datetime.now(UTC).strftime("%Y/%m/%d")
+            self._dates.pop(pmid, None)
+
     def push(self, *faults: Fault) -> None:
         """Queue faults for the next requests (in order)."""
         with self._lock:
@@ -199,6 +239,14 @@ class EutilsServer:
 
     def search_ids(self, term: str) -> list[str] | None:
         """The ids of a term in PubMed order; None when the term is unknown."""
+        dated = DATE_RANGE.match(term)
+        if dated is not None:
+            ids = self.search_ids(_unwrap(dated["base"].strip()))
+            kind = {"dp": "pdat", "crdt": "edat"}.get(dated["field"].lower(), dated["field"])
+            return None if ids is None else self.in_dates(ids, kind, dated["lo"], dated["hi"])
+        if UID_LIST.match(term.strip()):
+            listed = re.findall(r"([0-9]+)\[uid\]", term, re.I)
+            return [i for i in dict.fromkeys(listed) if i in self.records]
         ranged = UID_RANGE.match(term)
         if ranged is not None:
             base = ranged["base"].strip()
@@ -211,7 +259,40 @@ class EutilsServer:
                 return list(self.searches(term))
             return list(self.searches[term])
         except KeyError:
-            return None
+            return self._ored(term)
+
+    def _ored(self, term: str) -> list[str] | None:
+        """``(a) OR (b) ...`` of known terms: the union, in order; None if any is unknown."""
+        bare = _unwrap(term.strip())
+        parts = _top_level_or(bare)
+        if len(parts) < 2:
+            return self.search_ids(bare) if bare != term.strip() else None
+        found: dict[str, None] = {}
+        for part in parts:
+            ids = self.search_ids(_unwrap(part))
+            if ids is None:
+                return None
+            found.update(dict.fromkeys(ids))
+        return list(found)
+
+    def in_dates(self, ids: Sequence[str], kind: str, lo: str, hi: str) -> list[str]:
+        """The ids whose ``kind`` date (mdat, pdat, edat) is within ``lo..hi`` (days)."""
+        start, end = _day(lo, end=False), _day(hi, end=True)
+        kept = []
+        for pmid in ids:
+            day = self._date(pmid, kind)
+            if (day is None and kind != "mdat") or (day is not None and start <= day <= end):
+                kept.append(pmid)
+        return kept
+
+    def _date(self, pmid: str, kind: str) -> Day | None:
+        if kind == "mdat":
+            mdate = self.mdates.get(pmid)
+            return _day(mdate, end=False) if mdate else None
+        with self._lock:
+            if pmid not in self._dates:
+                self._dates[pmid] = _record_dates(self.records.get(pmid, b""))
+            return self._dates[pmid].get(kind)
 
     def _esearch(self, params: Mapping[str, str]) -> Answer:
         if params.get("db", "pubmed") != "pubmed":
@@ -227,6 +308,10 @@ class EutilsServer:
         ids, known = self._resolve(term, webenv, query_key)
         if ids is None:
             return _esearch_error(f"Unable to obtain query #{query_key}")
+        datetype, lo, hi = params.get("datetype"), params.get("mindate"), params.get("maxdate")
+        kind = (datetype or "pdat").lower()
+        if lo and hi and kind in self.date_params:
+            ids = self.in_dates(ids, kind, lo, hi)
         count = self.count_override.get(term, len(ids))
         history = ""
         if params.get("usehistory") == "y":
@@ -346,6 +431,92 @@ class _Handler(BaseHTTPRequestHandler):
         length = len(answer.body) if fault.declare_full_length else len(kept)
         self._send(answer.status, kept, {"Content-Type": answer.content_type}, length)
         self.close_connection = True
+
+
+def _unwrap(term: str) -> str:
+    """``term`` without parentheses around the whole of it."""
+    while term.startswith("(") and term.endswith(")") and _closes_at_end(term):
+        term = term[1:-1].strip()
+    return term
+
+
+def _closes_at_end(term: str) -> bool:
+    depth = 0
+    for index, char in enumerate(term):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and index < len(term) - 1:
+            return False
+    return True
+
+
+def _top_level_or(term: str) -> list[str]:
+    """``term`` split on ``OR`` outside parentheses and quotes."""
+    parts, depth, start, quoted = [], 0, 0, False
+    index = 0
+    while index < len(term):
+        char = term[index]
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "()":
+            depth += 1 if char == "(" else -1
+        elif not quoted and depth == 0 and term[index : index + 4] == " OR ":
+            parts.append(term[start:index].strip())
+            start = index + 4
+            index += 3
+        index += 1
+    parts.append(term[start:].strip())
+    return parts
+
+
+def _day(value: str, *, end: bool) -> Day:
+    """``YYYY``, ``YYYY/MM`` or ``YYYY/MM/DD`` as a day: the first (or last) day it covers."""
+    parts = [int(p) for p in value.split("/")]
+    year = parts[0]
+    month = parts[1] if len(parts) > 1 else (12 if end else 1)
+    day = parts[2] if len(parts) > 2 else (31 if end else 1)
+    return (year, month, day)
+
+
+def _record_mdate(record: bytes) -> str:
+    """A record's modification date: its ``DateRevised``, else ``DEFAULT_MDATE``."""
+    dates = _record_dates(record)
+    revised = dates.get("mdat")
+    return "/".join(f"{n:02d}" for n in revised) if revised else DEFAULT_MDATE
+
+
+def _record_dates(record: bytes) -> dict[str, Day | None]:
+    """mdat (DateRevised), pdat (PubDate) and edat (entrez/pubmed history date) of a record."""
+    try:
+        root = etree.fromstring(record, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return {}
+    history = "PubmedData/History/PubMedPubDate[@PubStatus='{}']"
+    edat = root.find(history.format("entrez"))
+    if edat is None:
+        edat = root.find(history.format("pubmed"))
+    pdat = root.find(".//JournalIssue/PubDate")
+    if pdat is None:
+        pdat = root.find(".//Book/PubDate")
+    return {
+        "mdat": _element_day(root.find("MedlineCitation/DateRevised")),
+        "pdat": _element_day(pdat),
+        "edat": _element_day(edat),
+    }
+
+
+def _element_day(element: etree._Element | None) -> Day | None:
+    if element is None:
+        return None
+    year = (
+        element.findtext("Year")
+        or (re.match(r"\s*([0-9]{4})", element.findtext("MedlineDate") or "") or [None, None])[1]
+    )
+    if not year:
+        return None
+    month_text = (element.findtext("Month") or "1").strip()
+    month = int(month_text) if month_text.isdigit() else MONTHS.get(month_text[:3].lower(), 1)
+    day_text = (element.findtext("Day") or "1").strip()
+    return (int(year), month, int(day_text) if day_text.isdigit() else 1)
 
 
 def _int(value: str | None, default: int) -> int:

@@ -79,7 +79,7 @@ def test_a_contradicting_meta_analysis_reads_contradicted_high_everywhere(
     claim = next(c for c in exported["claims"] if c["id"] == "nmda-blockade")
     assert claim["conclusion"]["label"] == "Contradicted · high certainty"
     csv_text = (out / "studies.csv").read_text(encoding="utf-8")
-    assert csv_text.splitlines()[0].endswith(",claim_conclusion")
+    assert csv_text.splitlines()[0].endswith(",claim_conclusion,flag_sources")
     assert "Contradicted · high certainty" in csv_text
 
 

@@ -58,7 +58,7 @@ def make_article(pmid: str, title: str = "A trial", **changes: object) -> Articl
 
 def test_migrations_create_every_table(database_url: str) -> None:
     db = Database(database_url)
-    assert current_revision(db.engine) == "0006"
+    assert current_revision(db.engine) == "0008"
     tables = set(table_names(db.engine))
     assert {"articles", "claims", "queries", "search_runs", "claim_articles"} <= tables
     Database(database_url)  # migrating again is a no-op
@@ -230,4 +230,57 @@ def test_statement_versions_migration_keeps_verdicts_and_ties_them_to_version_1(
         assert (statement.version, statement.text) == (1, claim.statement)
         verdict = s.scalars(select(Verdict)).one()
         assert verdict.statement_id == statement.id and verdict.verdict == "supports"
+    db.dispose()
+
+
+def test_migration_0008_from_0006_keeps_records_and_backfills_checked_at(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    from evidence.sources.pubmed_xml.parser import parse_articles
+    from evidence.store.db import alembic_config
+    from evidence.store.models import RecordChange, RetractionNotice
+
+    db = Database(database_url)
+    claims = load_claims(BUNDLED)
+    with db.session() as s:
+        claim_set = writes.sync_claims(s, claims)
+        run = RefreshRun(
+            claim_set_id=claim_set.id,
+            started_at=utcnow(),
+            status="ok",
+            tool_version="t",
+            source_kind="eutils",
+            source_location="http://x/",
+        )
+        s.add(run)
+        store_records(s, parse_articles(RCT_XML))
+        s.flush()
+        claim = writes.claim_by_key(s, claims.slug, "nmda-blockade")
+        writes.link_claim(s, claim.id, run.id, ["555"])
+    command.downgrade(alembic_config(db.engine), "0006")  # a database before re-checks
+    db.dispose()
+    db = Database(database_url)  # upgrades 0006 -> head with records and links in place
+    assert current_revision(db.engine) == "0008"
+    with db.session() as s:
+        rows = {a.pmid: a for a in s.scalars(select(ArticleRow))}
+        assert set(rows) == {"555"}
+        for row in rows.values():
+            assert row.checked_at == row.updated_at  # the next re-check starts there
+            assert row.notices == [] and row.flag_sources is None
+        assert s.scalar(select(func.count()).select_from(RecordChange)) == 0
+        assert s.scalar(select(func.count()).select_from(RetractionNotice)) == 0
+        assert regrade_stale(s) == 1  # flags get their sources at the next refresh
+    with db.session() as s:
+        graded = s.get(ArticleRow, "555")
+        assert graded is not None and graded.flag_sources == [
+            {"flag": "humans", "source": "PubMed", "detail": "MeSH Humans"},
+            {
+                "flag": "retracted",
+                "source": "PubMed",
+                "detail": "publication type Retracted Publication",
+            },
+        ]
+        assert regrade_stale(s) == 0
     db.dispose()

@@ -11,6 +11,7 @@ from evidence.cli.context import App, configure_logging
 from evidence.cli.options import add_verbosity_options
 from evidence.cli.refresh import refresh_command
 from evidence.cli.report import export_command, report_command
+from evidence.cli.retractions import retractions_group
 from evidence.cli.review import review_group
 from evidence.cli.runs import diff_command, runs_command
 from evidence.cli.status import status_command
@@ -90,6 +91,7 @@ cli.add_command(status_command)
 cli.add_command(runs_command)
 cli.add_command(diff_command)
 cli.add_command(audit_group)
+cli.add_command(retractions_group)
 for _command in cli.commands.values():
     add_verbosity_options(_command)
 

@@ -26,12 +26,20 @@ if TYPE_CHECKING:
     metavar="ID",
     help="Refresh only this claim (repeatable).",
 )
+@click.option(
+    "--recheck",
+    type=click.Choice(["changed", "all", "none"]),
+    default="changed",
+    show_default=True,
+    help="Linked records to fetch again: those PubMed revised since last checked, all, none.",
+)
 @json_option
 @pass_app
 def refresh_command(
-    app: App, claims_file: Path | None, claim_ids: tuple[str, ...], as_json: bool
+    app: App, claims_file: Path | None, claim_ids: tuple[str, ...], recheck: str, as_json: bool
 ) -> None:
-    """Run every query of CLAIMS_FILE, fetch the records not yet stored, store everything.
+    """Run every query of CLAIMS_FILE, fetch the records not yet stored, store everything,
+    then re-check the linked records PubMed revised since (retractions, corrections...).
 
     CLAIMS_FILE defaults to queries/ketamine-chronic-pain.toml. Exits 3 when the
     run finished but some records or queries could not be retrieved.
@@ -52,7 +60,12 @@ def refresh_command(
             bar.update(1)
 
         summary = refresh(
-            app.database(create=True), app.source(), claims, claim_ids=claim_ids, progress=progress
+            app.database(create=True),
+            app.source(),
+            claims,
+            claim_ids=claim_ids,
+            progress=progress,
+            recheck=recheck,
         )
     if as_json:
         echo_json(summary_json(summary))
@@ -74,6 +87,8 @@ def summary_json(summary: RefreshSummary) -> dict[str, object]:
         "queries": [asdict(q) for q in summary.queries],
         "changes": [asdict(c) for c in summary.changes],
         "reworded": summary.reworded,
+        "recheck": asdict(summary.recheck) if summary.recheck else None,
+        "newly_flagged": [asdict(f) for f in summary.newly_flagged],
     }
 
 
@@ -92,9 +107,28 @@ def render_summary(summary: RefreshSummary) -> str:
                 f"{c.claim}: since refresh {c.previous_refresh}: +{len(c.added)} added, "
                 f"-{len(c.dropped)} dropped, {len(c.updated)} updated"
             )
+    lines += _recheck_lines(summary)
     t = summary.totals
     lines.append(
         f"refresh {summary.refresh_id} {summary.status}: {t['queries']} queries, "
         f"{t['retrieved']} retrieved, {t['new']} new, {t['stored']} stored"
     )
     return "\n".join(lines)
+
+
+def _recheck_lines(summary: RefreshSummary) -> list[str]:
+    """The re-check in one line, then one line per newly retracted or flagged study."""
+    r = summary.recheck
+    lines = []
+    if r is not None and r.status != "skipped":
+        window = f" revised {r.since}..{r.until}" if r.since else ""
+        note = f"  [{r.status}: {r.message}]" if r.status != "ok" else ""
+        lines.append(
+            f"re-check ({r.mode}): {r.checked} linked record(s) checked{window},"
+            f" {len(r.revised)} fetched again, {len(r.changed)} changed,"
+            f" {r.requests} request(s){note}"
+        )
+    for f in summary.newly_flagged:
+        when = f", {f.date}" if f.date else ""
+        lines.append(f"NEWLY {f.flag.upper()}: PMID {f.pmid} ({f.source}{when})")
+    return lines

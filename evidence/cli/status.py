@@ -28,8 +28,19 @@ def status_command(app: App, slug: ArticleChoice, as_json: bool) -> None:
     with app.database(create=False).session() as session:
         data = load_report(session, slug)
     summaries = [claim.summarized for claim in data.claims]
+    flagged = {
+        claim.key: [(study.pmid, study.status_sources) for study in claim.studies if study.badges]
+        for claim in data.claims
+    }
     if as_json:
-        echo_json({"article": data.article.slug, "claims": [asdict(s) for s in summaries]})
+        claims = [
+            {**asdict(s), "flagged": [
+                {"pmid": pmid, "flag_sources": [f.to_json() for f in sources]}
+                for pmid, sources in flagged[s.claim]
+            ]}
+            for s in summaries
+        ]  # fmt: skip
+        echo_json({"article": data.article.slug, "claims": claims})
         return
     for s in summaries:
         click.echo(f"{s.claim}: {s.conclusion_label} ({s.studies} studies)")
@@ -42,6 +53,9 @@ def status_command(app: App, slug: ArticleChoice, as_json: bool) -> None:
         machine = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_suggestion.items()))
         click.echo(f"  machine suggestions (not verdicts): {machine or 'none'}")
         if s.retracted:
-            click.echo(f"  RETRACTED studies: {s.retracted}")
+            by = ", ".join(f"{k}: {v}" for k, v in sorted(s.retracted_by_source.items()))
+            click.echo(f"  RETRACTED studies: {s.retracted} ({by})")
+        for pmid, sources in flagged[s.claim]:
+            click.echo(f"  PMID {pmid}: {'; '.join(f.badge for f in sources)}")
         for reason in s.reasons:
             click.echo(f"  - {reason}")

@@ -69,6 +69,10 @@ class ParseError(SourceError):
     """PubMed XML that cannot be parsed, or that is hostile."""
 
 
+class RetractionDataError(SourceError):
+    """The Retraction Watch dataset could not be read (unreachable, not that CSV...)."""
+
+
 class StoreError(EvidenceError):
     """The database cannot be opened, migrated or written."""
 

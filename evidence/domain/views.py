@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from evidence.domain.audit import is_ncbi_eutils, pmid_order
+from evidence.domain.notices import STATUS_FLAGS
 from evidence.domain.vocab import DISPUTED, NEVER_RUN, RUN_NO_RESULTS, RUN_OK
 
 
@@ -156,6 +157,38 @@ def rereview_reason(
     return None
 
 
+@dataclass(frozen=True)
+class FlagSource:
+    """Where one flag of a study comes from: PubMed (a publication type or CommentsCorrections
+    link, in ``detail``) or Retraction Watch (with the notice's date, nature and record)."""
+
+    flag: str
+    source: str  # PubMed | Retraction Watch
+    detail: str | None = None  # "publication type Retracted Publication", "record 1234"
+    date: str | None = None  # the notice's date (YYYY-MM-DD), Retraction Watch only
+    nature: str | None = None  # Retraction, Correction, Expression of concern, Reinstatement
+
+    @property
+    def where(self) -> str:
+        """``PubMed`` or ``Retraction Watch, 2024-03-01``."""
+        return f"{self.source}, {self.date}" if self.date else self.source
+
+    @property
+    def badge(self) -> str:
+        """``RETRACTED (Retraction Watch, 2024-03-01)``."""
+        return f"{self.flag.replace('-', ' ').upper()} ({self.where})"
+
+    def to_json(self) -> dict[str, str | None]:
+        """A JSON-ready dict."""
+        return {
+            "flag": self.flag,
+            "source": self.source,
+            "detail": self.detail,
+            "date": self.date,
+            "nature": self.nature,
+        }
+
+
 def is_funding_type(publication_type: str) -> bool:
     """True for PubMed's funding publication types ("Research Support, N.I.H., Extramural")."""
     return publication_type.casefold().startswith("research support")
@@ -189,6 +222,27 @@ class StudyInfo:
     stance_cues: tuple[str, ...] = ()
     abstract: tuple[tuple[str, str], ...] = ()  # (section label or "", text), in order
     linked_at: datetime | None = None  # when a search first linked it to the claim
+    flag_sources: tuple[FlagSource, ...] = ()  # where each flag comes from (PubMed, RW)
+
+    @property
+    def status_sources(self) -> tuple[FlagSource, ...]:
+        """The sources of the study's standing flags (retracted, concern, erratum...), one
+        per flag and source (the PubMed triggers of one flag are folded into one)."""
+        seen: dict[tuple[str, str], FlagSource] = {}
+        for source in self.flag_sources:
+            if source.flag in STATUS_FLAGS:
+                seen.setdefault((source.flag, source.source), source)
+        return tuple(seen.values())
+
+    @property
+    def badges(self) -> tuple[str, ...]:
+        """``RETRACTED (PubMed)``, ``EXPRESSION OF CONCERN (Retraction Watch, 2024-03-01)``."""
+        return tuple(s.badge for s in self.status_sources)
+
+    @property
+    def retraction_sources(self) -> tuple[str, ...]:
+        """Who says the study is retracted: ``PubMed``, ``Retraction Watch``, or both."""
+        return tuple(dict.fromkeys(s.source for s in self.status_sources if s.flag == "retracted"))
 
     @property
     def design_types(self) -> tuple[str, ...]:
@@ -251,11 +305,13 @@ class ClaimChanges:
     added: tuple[str, ...]
     dropped: tuple[str, ...]
     updated: tuple[str, ...]
+    flagged: tuple[str, ...] = ()  # newly retracted / flagged: "PMID: RETRACTED (source)"
+    revised: tuple[str, ...] = ()  # records re-checked and changed: "PMID: title, flags"
 
     @property
     def changed(self) -> bool:
-        """True when anything was added, dropped or updated."""
-        return bool(self.added or self.dropped or self.updated)
+        """True when anything was added, dropped, updated, flagged or revised."""
+        return bool(self.added or self.dropped or self.updated or self.flagged or self.revised)
 
 
 @dataclass(frozen=True)
@@ -277,6 +333,7 @@ class ClaimSummary:
     searches: dict[str, int] = field(default_factory=dict)  # latest run's state -> queries
     last_searched: datetime | None = None  # the latest search of any of its queries
     new_since_review: int = 0  # unjudged studies linked after the claim's latest verdict
+    retracted_by_source: dict[str, int] = field(default_factory=dict)  # PubMed, RW -> studies
 
 
 def search_state(query: QueryInfo) -> str:

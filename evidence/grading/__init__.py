@@ -7,7 +7,7 @@ status. The rules are documented for reviewers in ``docs/grading.md``.
 """
 
 from evidence.grading.designs import DESIGNS, LEVELS, RULES_VERSION, Design, Grade
-from evidence.grading.flags import Flag, flags
+from evidence.grading.flags import Flag, flag_sources, flags
 from evidence.grading.levels import RULES, Rule, grade
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Flag",
     "Grade",
     "Rule",
+    "flag_sources",
     "flags",
     "grade",
 ]

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from evidence.domain.notices import PUBMED
 from evidence.domain.records import Article
-from evidence.grading.terms import Terms, fold
+from evidence.grading.terms import Terms, fold, fold_name
 
 
 class Flag(StrEnum):
@@ -78,3 +79,32 @@ def flags(article: Article) -> frozenset[Flag]:
     """The flags of ``article`` (members compare equal to their string values)."""
     terms = Terms.of(article)
     return frozenset(rule.flag for rule in FLAG_RULES if rule.fires(terms))
+
+
+def flag_sources(article: Article) -> list[dict[str, str]]:
+    """Where each flag of ``article`` comes from in its PubMed record, one entry per trigger.
+
+    ``[{"flag": "retracted", "source": "PubMed", "detail": "publication type Retracted
+    Publication"}, {"flag": "retracted", "source": "PubMed", "detail": "CommentsCorrections
+    RetractionIn PMID 123"}]``: publication types, MeSH headings and CommentsCorrections links.
+    """
+    found: list[dict[str, str]] = []
+    for rule in FLAG_RULES:
+        types, mesh, refs = fold(rule.publication_types), fold(rule.mesh), fold(rule.ref_types)
+        details = [
+            f"publication type {name}"
+            for name in article.publication_type_names
+            if fold_name(name) in types
+        ]
+        details += [
+            f"MeSH {m.descriptor}" for m in article.mesh_headings if fold_name(m.descriptor) in mesh
+        ]
+        details += [
+            f"CommentsCorrections {c.ref_type}" + (f" PMID {c.pmid}" if c.pmid else "")
+            for c in article.comments_corrections
+            if fold_name(c.ref_type) in refs
+        ]
+        found += [
+            {"flag": str(rule.flag), "source": PUBMED, "detail": d} for d in dict.fromkeys(details)
+        ]
+    return found

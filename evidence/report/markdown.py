@@ -104,6 +104,8 @@ def _changes(data: ReportData) -> Iterator[str]:
             md_text(" ".join(c.added)),
             md_text(" ".join(c.dropped)),
             md_text(" ".join(c.updated)),
+            md_text("; ".join(c.flagged)),
+            md_text("; ".join(c.revised)),
         )
         for c in data.changes
         if c.changed
@@ -111,7 +113,8 @@ def _changes(data: ReportData) -> Iterator[str]:
     if not rows:
         yield from ("Nothing changed.", "")
         return
-    yield from _table(("Claim", "Refreshes", "Added", "Dropped", "Updated"), rows)
+    header = ("Claim", "Refreshes", "Added", "Dropped", "Updated", "Newly flagged", "Revised")
+    yield from _table(header, rows)
 
 
 def _header(data: ReportData) -> Iterator[str]:
@@ -189,7 +192,8 @@ def _query_cells(query: QueryInfo) -> tuple[str, ...]:
 
 
 def _study_cells(study: StudyInfo) -> tuple[str, ...]:
-    badge = "**RETRACTED** " if study.retracted else ""
+    badges = [f"**{md_text(b)}** " for b in study.badges]
+    badge = "".join(badges) or ("**RETRACTED** " if study.retracted else "")
     link = doi_url(study.doi)
     doi = md_link(study.doi or "", link) if link else ""
     return (

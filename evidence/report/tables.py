@@ -31,6 +31,7 @@ CSV_COLUMNS = (
     "retracted",
     "pubmed_url",
     "claim_conclusion",
+    "flag_sources",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -86,6 +87,7 @@ def link_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
         "retracted": "true" if study.retracted else "false",
         "pubmed_url": pubmed_url(study.pmid),
         "claim_conclusion": claim.summarized.conclusion_label,
+        "flag_sources": "; ".join(study.badges),
     }
 
 
@@ -186,6 +188,7 @@ def _json_study(study: StudyInfo, rules_version: str) -> dict[str, Any]:
             "rules_version": rules_version if study.design else None,
         },
         "flags": list(study.flags),
+        "flag_sources": [s.to_json() for s in study.flag_sources],
         "relevance": study.relevance,
         "key_sentence": (
             {"text": study.key_sentence, "section": study.key_section}

@@ -1,19 +1,25 @@
-"""What changed for each claim between two refreshes: studies added, dropped, updated.
+"""What changed for each claim between two refreshes: studies added, dropped, updated,
+newly retracted or flagged, and revised.
 
 A claim's study set in a refresh is the union of the PMIDs its queries' search runs
 retrieved in that refresh (failed runs excluded). The comparison is between the latest
-refresh that ran the claim and the one before it that ran it too.
+refresh that ran the claim and the one before it that ran it too. Flagged and revised
+studies come from ``record_changes`` recorded since the previous refresh finished (by a
+re-check, a refresh applying Retraction Watch notices, or ``retractions update``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence.domain.audit import pmid_order
+from evidence.domain.audit import as_utc, pmid_order
+from evidence.domain.notices import REINSTATED, STATUS_FLAGS
 from evidence.domain.views import ClaimChanges
-from evidence.store.history import claim_history
+from evidence.store.history import RecordChangeInfo, claim_history
 
 
 def claim_changes(session: Session, claim_set_id: int) -> list[ClaimChanges]:
@@ -22,10 +28,43 @@ def claim_changes(session: Session, claim_set_id: int) -> list[ClaimChanges]:
     A fixed number of queries, whatever the number of claims and studies.
     """
     history = claim_history(session, claim_set_id)
-    return [
-        compare(key, history.found.get(claim_id, {}), history.finished, history.stored_at)
-        for claim_id, key in history.claims
-    ]
+    found = []
+    for claim_id, key in history.claims:
+        changes = compare(key, history.found.get(claim_id, {}), history.finished, history.stored_at)
+        previous = changes.previous_refresh
+        since = history.finished.get(previous) if previous is not None else None
+        found.append(with_record_changes(changes, history.record_changes.get(claim_id, []), since))
+    return found
+
+
+def with_record_changes(
+    changes: ClaimChanges, records: Sequence[RecordChangeInfo], since: datetime | None
+) -> ClaimChanges:
+    """``changes`` with the studies flagged and revised after ``since`` (None: ever)."""
+    recent = [r for r in records if since is None or r.detected_at > as_utc(since)]
+    flagged: dict[str, None] = {}
+    revised: dict[str, list[str]] = {}
+    for record in recent:
+        if record.field == "flags":
+            added = [
+                f
+                for f in record.after or ()
+                if f in STATUS_FLAGS and f != REINSTATED and f not in (record.before or ())
+            ]
+            for flag in added:
+                flagged[f"{record.pmid}: {flag} ({record.source})"] = None
+        if record.source != "Retraction Watch":
+            fields = revised.setdefault(record.pmid, [])
+            if record.field not in fields:
+                fields.append(record.field.replace("_", " "))
+    return replace(
+        changes,
+        flagged=tuple(flagged),
+        revised=tuple(
+            f"{pmid}: {', '.join(fields)}"
+            for pmid, fields in sorted(revised.items(), key=lambda item: pmid_order(item[0]))
+        ),
+    )
 
 
 def compare(

@@ -6,9 +6,12 @@ Invariant: every requested PMID ends up stored or listed as unresolved, with a r
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session
+
+from evidence.domain.records import Article
 from evidence.services.records import store_records
 from evidence.sources.base import Source
 from evidence.store import writes
@@ -33,21 +36,43 @@ class FetchOutcome:
         return self.stored + len(self.unresolved) == len(self.requested)
 
 
-def fetch_and_store(db: Database, source: Source, pmids: Sequence[str]) -> FetchOutcome:
-    """Fetch and store the PMIDs of ``pmids`` that are not in the database yet."""
-    with db.session() as session:
-        have = writes.stored_pmids(session, pmids)
+StoreBatch = Callable[[Session, Sequence[Article]], int]  # stores a batch; how many stored
+
+
+def fetch_and_store(
+    db: Database,
+    source: Source,
+    pmids: Sequence[str],
+    *,
+    again: bool = False,
+    store: StoreBatch = store_records,
+) -> FetchOutcome:
+    """Fetch and store the PMIDs of ``pmids`` that are not in the database yet.
+
+    ``again``: fetch them all, stored or not (a re-check), each batch handed to ``store``.
+    """
+    if again:
+        have: set[str] = set()
+    else:
+        with db.session() as session:
+            have = writes.stored_pmids(session, pmids)
     outcome = FetchOutcome(requested=tuple(p for p in dict.fromkeys(pmids) if p not in have))
-    missing = _fetch(db, source, outcome, outcome.requested)
+    missing = _fetch(db, source, outcome, outcome.requested, store)
     if missing:
         log.info("refetching %d record(s) the source did not return, one by one", len(missing))
         for pmid in missing:
-            if _fetch(db, source, outcome, [pmid]):
+            if _fetch(db, source, outcome, [pmid], store):
                 outcome.unresolved.setdefault(pmid, "efetch returned no record (asked twice)")
     return outcome
 
 
-def _fetch(db: Database, source: Source, outcome: FetchOutcome, pmids: Sequence[str]) -> list[str]:
+def _fetch(
+    db: Database,
+    source: Source,
+    outcome: FetchOutcome,
+    pmids: Sequence[str],
+    store: StoreBatch = store_records,
+) -> list[str]:
     """Fetch ``pmids`` in batches, store each batch whole; return those not returned."""
     missing: list[str] = []
     if not pmids:
@@ -58,7 +83,7 @@ def _fetch(db: Database, source: Source, outcome: FetchOutcome, pmids: Sequence[
         wanted = set(batch.requested)
         keep = [a for a in batch.articles if a.pmid in wanted]
         with db.session() as session:
-            outcome.stored += store_records(session, keep)
+            outcome.stored += store(session, keep)
         returned = {a.pmid for a in keep}
         for pmid in batch.deleted & wanted - returned:
             outcome.unresolved[pmid] = "deleted citation (NCBI withdrew the record)"

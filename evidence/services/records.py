@@ -29,6 +29,7 @@ def grade_columns(article: Article) -> dict[str, Any]:
         "grade_reason": study.reason,
         "grade_provisional": study.provisional,
         "flags": sorted(str(f) for f in grading.flags(article)),
+        "flag_sources": grading.flag_sources(article),
         "rules_version": study.rules_version,
     }
 

@@ -1,4 +1,5 @@
-"""The refresh pipeline: claims -> search -> fetch of what is new -> store -> link -> annotate.
+"""The refresh pipeline: claims -> search -> fetch of what is new -> store -> link -> annotate
+-> re-check of linked records revised since (:mod:`evidence.services.recheck`).
 
 Typed against :class:`~evidence.sources.base.Source` only: E-utilities today, a local
 mirror next. Each query's records are committed as they arrive, so a crash loses at most
@@ -21,7 +22,9 @@ from evidence.domain.vocab import RUN_FAILED, RUN_INCOMPLETE, RUN_NO_RESULTS, RU
 from evidence.services.annotate import annotate_links
 from evidence.services.changes import claim_changes
 from evidence.services.fetch import FetchOutcome, fetch_and_store
+from evidence.services.recheck import CHANGED, RecheckSummary, recheck_linked
 from evidence.services.records import regrade_stale
+from evidence.services.retractions import FlaggedStudy
 from evidence.sources.base import SearchQuery, SearchResult, Source, describe_shortfall
 from evidence.store import runs, writes
 from evidence.store.db import Database
@@ -55,6 +58,8 @@ class RefreshSummary:
     queries: list[QuerySummary] = field(default_factory=list)
     changes: list[ClaimChanges] = field(default_factory=list)  # vs the claim's previous refresh
     reworded: dict[str, int] = field(default_factory=dict)  # claim -> new statement version
+    recheck: RecheckSummary | None = None  # the re-check of linked records
+    newly_flagged: list[FlaggedStudy] = field(default_factory=list)  # retracted/flagged now
 
     @property
     def totals(self) -> dict[str, int]:
@@ -90,13 +95,16 @@ def refresh(
     *,
     claim_ids: Sequence[str] = (),
     progress: Progress | None = None,
+    recheck: str = CHANGED,
 ) -> RefreshSummary:
-    """Run every query of the selected claims, fetch and store new records, link studies."""
+    """Run every query of the selected claims, fetch and store new records, link studies,
+    then re-check the linked records (``recheck``: changed, all or none)."""
     specs = _selected(claims_file, claim_ids)
     run = _start(db, source, claims_file, specs)
     try:
         for spec in specs:
             _refresh_claim(run, spec, progress)
+        _recheck(run, claims_file, recheck)
     except BaseException as exc:
         _finish(run, RUN_FAILED, error=str(exc) or exc.__class__.__name__)
         raise
@@ -105,8 +113,19 @@ def refresh(
         refreshed = {c.id for c in specs}
         changes = claim_changes(session, run.claim_set_id)
         run.summary.changes = [c for c in changes if c.claim in refreshed]
-    _finish(run, _overall({q.status for q in run.summary.queries}))
+    rechecked = run.summary.recheck
+    failed_recheck = {RUN_INCOMPLETE} if rechecked and rechecked.status == RUN_FAILED else set()
+    _finish(run, _overall({q.status for q in run.summary.queries} | failed_recheck))
     return run.summary
+
+
+def _recheck(run: _Run, claims_file: ClaimsFile, mode: str) -> None:
+    terms = [q.full_term for c in claims_file.claims for q in c.queries]
+    summary = recheck_linked(
+        run.db, run.source, run.claim_set_id, run.summary.refresh_id, terms=terms, mode=mode
+    )
+    run.summary.recheck = summary
+    run.summary.newly_flagged = list(summary.newly_flagged)
 
 
 def _overall(statuses: set[str]) -> str:

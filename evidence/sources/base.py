@@ -1,9 +1,11 @@
 """The seam between the refresh pipeline and where studies come from.
 
-A :class:`Source` answers two questions: which PMIDs does a search find (with the
-provenance an auditor needs), and what are the records of these PMIDs (parsed, with the
-ones it could not return accounted for). NCBI E-utilities is one implementation
-(:mod:`evidence.sources.eutils.source`); a local PubMed mirror is the next. The pipeline
+A :class:`Source` answers three questions: which PMIDs does a search find (with the
+provenance an auditor needs), what are the records of these PMIDs (parsed, with the
+ones it could not return accounted for), and which of these PMIDs were revised since a
+day (so a refresh re-fetches only what changed behind its links). NCBI E-utilities is
+one implementation (:mod:`evidence.sources.eutils.source`); a local PubMed mirror is the
+next. The pipeline
 types against this protocol only, and every refresh run records :meth:`Source.identity`.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol, runtime_checkable
 
 from evidence.domain.records import Article
@@ -105,6 +108,21 @@ class FetchedBatch:
     retries: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class RevisedRecords:
+    """Which of the PMIDs asked about were revised within a range of days, and what it took.
+
+    ``method`` says how the source found out (``uid-list``: the PMIDs themselves;
+    ``query-terms``: the searches that found them; ``stored-dates``: a mirror's own dates).
+    """
+
+    pmids: frozenset[str]
+    requests: int = 0
+    retries: tuple[str, ...] = ()
+    method: str = "uid-list"
+    terms: tuple[str, ...] = ()  # the terms as sent, for the audit trail
+
+
 @runtime_checkable
 class Source(Protocol):
     """Where the refresh pipeline searches and fetches; see the module docstring."""
@@ -119,6 +137,16 @@ class Source(Protocol):
 
     def fetch(self, pmids: Sequence[str]) -> Iterator[FetchedBatch]:
         """The records of ``pmids``, in batches, each batch whole or an error."""
+        ...
+
+    def modified_since(
+        self, pmids: Sequence[str], since: date, until: date, *, terms: Sequence[str] = ()
+    ) -> RevisedRecords:
+        """Which of ``pmids`` were revised from ``since`` to ``until`` (days, both included).
+
+        ``terms`` are the searches that found them, a hint a source may use when asking by
+        term costs less than asking by id; the answer is always within ``pmids``.
+        """
         ...
 
     def close(self) -> None:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from evidence.store.models import Article, Claim, Query, RefreshRun, SearchRun, SearchRunPmid
+from evidence.domain.audit import as_utc
+from evidence.store.models import (
+    Article,
+    Claim,
+    ClaimArticle,
+    Query,
+    RecordChange,
+    RefreshRun,
+    SearchRun,
+    SearchRunPmid,
+)
 from evidence.store.upsert import chunks
 
 
@@ -22,15 +32,25 @@ class ClaimHistory:
     found: dict[int, dict[int, set[str]]]  # claim id -> refresh id -> PMIDs retrieved
     finished: dict[int, datetime | None]  # refresh id -> when it finished
     stored_at: dict[str, datetime]  # pmid -> when the record was last stored
+    record_changes: dict[int, list[RecordChangeInfo]] = field(default_factory=dict)  # by claim
+
+
+@dataclass(frozen=True)
+class RecordChangeInfo:
+    """A change of a record linked to a claim (field, before, after, who said so, when)."""
+
+    pmid: str
+    field: str
+    before: Any
+    after: Any
+    source: str
+    detected_at: datetime
 
 
 def claim_history(session: Session, claim_set_id: int) -> ClaimHistory:
-    """Everything needed to compare each claim's refreshes, in four queries."""
-    claims = session.execute(
-        select(Claim.id, Claim.key)
-        .where(Claim.claim_set_id == claim_set_id, Claim.active.is_(True))
-        .order_by(Claim.position)
-    )
+    """Everything needed to compare each claim's refreshes, in four queries (the claims come
+    with their studies' recorded changes)."""
+    claims, changes = _claims_and_changes(session, claim_set_id)
     found = _found(session, claim_set_id)
     runs = select(RefreshRun.id, RefreshRun.finished_at).where(
         RefreshRun.claim_set_id == claim_set_id
@@ -38,11 +58,49 @@ def claim_history(session: Session, claim_set_id: int) -> ClaimHistory:
     finished = {run_id: ended for run_id, ended in session.execute(runs)}
     pmids = {p for by in found.values() for s in by.values() for p in s}
     return ClaimHistory(
-        claims=[(i, k) for i, k in claims],
+        claims=claims,
         found=found,
         finished=finished,
         stored_at=_stored_at(session, pmids),
+        record_changes=changes,
     )
+
+
+def _claims_and_changes(
+    session: Session, claim_set_id: int
+) -> tuple[list[tuple[int, str]], dict[int, list[RecordChangeInfo]]]:
+    """The active claims in file order, and claim id -> its active studies' recorded
+    changes, oldest first (one statement: claims outer-joined to link-and-change pairs)."""
+    changed_links = ClaimArticle.__table__.join(
+        RecordChange.__table__, RecordChange.pmid == ClaimArticle.pmid
+    )
+    rows = session.execute(
+        select(Claim.id, Claim.key, RecordChange)
+        .select_from(Claim)
+        .outerjoin(
+            changed_links,
+            (ClaimArticle.claim_id == Claim.id) & ClaimArticle.active.is_(True),
+        )
+        .where(Claim.claim_set_id == claim_set_id, Claim.active.is_(True))
+        .order_by(Claim.position, Claim.id, RecordChange.detected_at, RecordChange.id)
+    )
+    claims: dict[int, str] = {}
+    found: dict[int, list[RecordChangeInfo]] = defaultdict(list)
+    for claim_id, key, change in rows:
+        claims[claim_id] = key
+        if change is None:
+            continue
+        found[claim_id].append(
+            RecordChangeInfo(
+                change.pmid,
+                change.field,
+                change.before,
+                change.after,
+                change.source,
+                as_utc(change.detected_at),
+            )
+        )
+    return list(claims.items()), found
 
 
 def _stored_at(session: Session, pmids: set[str]) -> dict[str, datetime]:

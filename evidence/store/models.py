@@ -175,11 +175,17 @@ class Article(Base):
     grade_reason: Mapped[str | None] = mapped_column(Text)
     grade_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     flags: Mapped[JsonList] = mapped_column(default=list, server_default="[]")
+    # Where each PubMed flag comes from ([{flag, source, detail}]); NULL: not graded so yet.
+    flag_sources: Mapped[JsonList | None] = mapped_column(JSON(none_as_null=True))
+    # Retraction Watch notices matched to this record ([{flag, nature, date, record_id, ...}]).
+    notices: Mapped[JsonList] = mapped_column(default=list, server_default="[]")
     rules_version: Mapped[str | None] = mapped_column(String(20))
     record_sha256: Mapped[str] = mapped_column(String(64))
     raw_xml: Mapped[bytes] = mapped_column(LargeBinary)
     first_stored_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the record was last known current (fetched, or covered by a re-check).
+    checked_at: Mapped[datetime | None]
 
 
 class ArticleAuthor(Base):
@@ -351,3 +357,84 @@ class Verdict(Base):
     record_sha256: Mapped[str] = mapped_column(String(64))  # the record as it was judged
     flags_at_review: Mapped[JsonList] = mapped_column(default=list)
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("claim_statements.id"))
+
+
+# --- Re-checks of linked records, and what they changed -----------------------------------
+
+
+class Recheck(Base):
+    """One re-check of a claim set's linked records, within a refresh run."""
+
+    __tablename__ = "rechecks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refresh_run_id: Mapped[int] = mapped_column(
+        ForeignKey("refresh_runs.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20))  # running | ok | failed
+    mode: Mapped[str] = mapped_column(String(20))  # changed | all
+    since: Mapped[str | None] = mapped_column(String(10))  # YYYY/MM/DD as sent
+    until: Mapped[str | None] = mapped_column(String(10))
+    method: Mapped[str | None] = mapped_column(String(20))  # uid-list | query-terms | none
+    checked: Mapped[int] = mapped_column(Integer, default=0)  # linked records asked about
+    revised: Mapped[int] = mapped_column(Integer, default=0)  # the source says revised
+    refetched: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)  # records whose content changed
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class RecordChange(Base):
+    """One field of one record that changed, when it was seen, and who said so."""
+
+    __tablename__ = "record_changes"
+    __table_args__ = (Index("ix_record_changes_pmid_detected", "pmid", "detected_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refresh_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("refresh_runs.id", ondelete="CASCADE"), index=True
+    )
+    pmid: Mapped[str] = mapped_column(ForeignKey("articles.pmid"))
+    field: Mapped[str] = mapped_column(String(40))
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    source: Mapped[str] = mapped_column(String(40))  # PubMed | Retraction Watch
+    detected_at: Mapped[datetime]
+
+
+# --- Retraction Watch ---------------------------------------------------------------------
+
+
+class RetractionLoad(Base):
+    """One load of the Retraction Watch dataset; the newest one's notices are the current."""
+
+    __tablename__ = "retraction_loads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loaded_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(Text)  # file path or URL
+    sha256: Mapped[str] = mapped_column(String(64))  # of the bytes read
+    rows: Mapped[int] = mapped_column(Integer)
+    notices: Mapped[int] = mapped_column(Integer)  # rows kept (with a DOI or a PMID)
+    dataset_date: Mapped[str | None] = mapped_column(String(10))  # newest notice, ISO
+
+
+class RetractionNotice(Base):
+    """A Retraction Watch notice about an original paper (by DOI and/or PMID)."""
+
+    __tablename__ = "retraction_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    load_id: Mapped[int] = mapped_column(
+        ForeignKey("retraction_loads.id", ondelete="CASCADE"), index=True
+    )
+    record_id: Mapped[str] = mapped_column(String(40))
+    original_doi: Mapped[str | None] = mapped_column(Text, index=True)  # lower-cased
+    original_pmid: Mapped[str | None] = mapped_column(String(20), index=True)
+    nature: Mapped[str] = mapped_column(String(40))
+    notice_date: Mapped[str | None] = mapped_column(String(10))  # ISO date
+    reasons: Mapped[JsonList] = mapped_column(default=list)
+    retraction_doi: Mapped[str | None] = mapped_column(Text)
+    retraction_pmid: Mapped[str | None] = mapped_column(String(20))

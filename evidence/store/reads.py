@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 import evidence
 from evidence.domain.audit import as_utc, pmid_order
 from evidence.domain.errors import NothingStoredError, UnknownArticleError
+from evidence.domain.notices import PUBMED, RETRACTED, RETRACTION_WATCH, notice_flag_names
 from evidence.domain.records import Author
 from evidence.domain.views import (
     ArticleArg,
     ArticleInfo,
     ClaimReport,
+    FlagSource,
     QueryInfo,
     RefreshRunInfo,
     ReportData,
@@ -369,6 +371,8 @@ def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list
 
 
 def _study(article: Article, authors: list[str], kinds: list[str], noted: bool) -> StudyInfo:
+    sources = flag_sources(article)
+    flags = tuple(dict.fromkeys((*article.flags, *notice_flag_names(article.notices or ()))))
     return StudyInfo(
         pmid=article.pmid,
         title=article.title,
@@ -378,15 +382,40 @@ def _study(article: Article, authors: list[str], kinds: list[str], noted: bool) 
         doi=article.doi,
         pmc=article.pmc,
         publication_types=tuple(kinds),
-        retracted=noted or RETRACTED_TYPE in kinds or "retracted" in article.flags,
+        retracted=noted or RETRACTED_TYPE in kinds or RETRACTED in flags,
         design=article.design,
         design_label=article.design_label,
         evidence_level=article.evidence_level,
         provisional=article.grade_provisional,
-        flags=tuple(article.flags),
+        flags=flags,
         record_sha256=article.record_sha256,
         abstract=_abstract(article),
+        flag_sources=sources,
     )
+
+
+def flag_sources(article: Article) -> tuple[FlagSource, ...]:
+    """Where the record's flags come from: its PubMed triggers, then Retraction Watch notices.
+
+    A record graded before flags named their triggers gets a plain "PubMed" per flag.
+    """
+    pubmed = [
+        FlagSource(str(e["flag"]), PUBMED, str(e.get("detail") or "") or None)
+        for e in article.flag_sources or ()
+    ]
+    named = {s.flag for s in pubmed}
+    pubmed += [FlagSource(str(f), PUBMED) for f in article.flags or () if f not in named]
+    watch = [
+        FlagSource(
+            str(e["flag"]),
+            RETRACTION_WATCH,
+            f"record {e.get('record_id')}, matched by {e.get('matched_by') or 'PMID'}",
+            e.get("date"),
+            e.get("nature"),
+        )
+        for e in article.notices or ()
+    ]
+    return (*pubmed, *watch)
 
 
 def _abstract(article: Article) -> tuple[tuple[str, str], ...]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import utcnow
+from evidence.domain.notices import notice_flag_names
 from evidence.store.models import Article, ClaimArticle, ClaimStatement, Verdict
 
 
@@ -41,13 +42,18 @@ class VerdictRecord:
 def linked_record(session: Session, claim_id: int, pmid: str) -> LinkedRecord | None:
     """The record of ``pmid`` if it is (or was) linked to the claim, else None."""
     row = session.execute(
-        select(Article.pmid, Article.title, Article.record_sha256, Article.flags)
+        select(Article.pmid, Article.title, Article.record_sha256, Article.flags, Article.notices)
         .join(ClaimArticle, ClaimArticle.pmid == Article.pmid)
         .where(ClaimArticle.claim_id == claim_id, ClaimArticle.pmid == pmid)
     ).first()
     if row is None:
         return None
-    return LinkedRecord(row.pmid, row.title, row.record_sha256, tuple(row.flags or ()))
+    return LinkedRecord(row.pmid, row.title, row.record_sha256, all_flags(row.flags, row.notices))
+
+
+def all_flags(flags: list[str] | None, notices: list[dict[str, str]] | None) -> tuple[str, ...]:
+    """A record's PubMed flags and those its Retraction Watch notices give, each once."""
+    return tuple(dict.fromkeys((*(flags or ()), *notice_flag_names(notices or ()))))
 
 
 def add_verdict(
@@ -101,12 +107,13 @@ def verdicts_of(session: Session, claim_id: int, pmid: str | None = None) -> lis
 def records_of(session: Session, pmids: set[str]) -> dict[str, LinkedRecord]:
     """The stored records of ``pmids`` (title, hash, flags), in one query."""
     rows = session.execute(
-        select(Article.pmid, Article.title, Article.record_sha256, Article.flags).where(
-            Article.pmid.in_(sorted(pmids))
-        )
+        select(
+            Article.pmid, Article.title, Article.record_sha256, Article.flags, Article.notices
+        ).where(Article.pmid.in_(sorted(pmids)))
     )
     return {
-        r.pmid: LinkedRecord(r.pmid, r.title, r.record_sha256, tuple(r.flags or ())) for r in rows
+        r.pmid: LinkedRecord(r.pmid, r.title, r.record_sha256, all_flags(r.flags, r.notices))
+        for r in rows
     }
 
 

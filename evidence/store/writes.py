@@ -183,7 +183,9 @@ def store_articles(session: Session, articles: Sequence[records.Article], grades
 def stale_grades(session: Session, rules_version: str) -> Iterable[list[tuple[str, bytes]]]:
     """(pmid, raw record XML) of the records graded by other rules (or never), in batches."""
     stale = select(Article.pmid, Article.raw_xml).where(
-        (Article.rules_version != rules_version) | (Article.rules_version.is_(None))
+        (Article.rules_version != rules_version)
+        | (Article.rules_version.is_(None))
+        | (Article.flag_sources.is_(None))  # stored before flags named their sources
     )
     for batch in chunks(session.execute(stale).all()):
         yield [(pmid, raw) for pmid, raw in batch]
@@ -226,6 +228,7 @@ def _article_row(article: records.Article, now: datetime) -> dict[str, Any]:
         "raw_xml": article.raw_xml,
         "first_stored_at": now,
         "updated_at": now,
+        "checked_at": now,
     }
 
 

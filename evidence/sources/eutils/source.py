@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 
 from evidence.domain.records import Article, DeletedCitation
 from evidence.settings import EutilsSettings
-from evidence.sources.base import FetchedBatch, SearchQuery, SearchResult, SourceIdentity
-from evidence.sources.eutils.client import EutilsClient
+from evidence.sources.base import (
+    FetchedBatch,
+    RevisedRecords,
+    SearchQuery,
+    SearchResult,
+    SourceIdentity,
+)
+from evidence.sources.eutils.client import EutilsClient, clean_pmids
+from evidence.sources.eutils.revised import cheaper_plan, day
 from evidence.sources.pubmed_xml.parser import parse
 
 log = logging.getLogger("evidence.fetch")
@@ -48,6 +56,30 @@ class EutilsSource:
                 requests=batch.requests,
                 retries=batch.retries,
             )
+
+    def modified_since(
+        self, pmids: Sequence[str], since: date, until: date, *, terms: Sequence[str] = ()
+    ) -> RevisedRecords:
+        """esearch ``datetype=mdat`` over the PMIDs (or their searches, when fewer requests)."""
+        wanted = clean_pmids(pmids)
+        if not wanted:
+            return RevisedRecords(frozenset(), method="none")
+        method, sent = cheaper_plan(wanted, terms)
+        found: set[str] = set()
+        requests, retries = 0, list[str]()
+        for term in sent:
+            result = self.client.esearch(
+                term, mindate=day(since), maxdate=day(until), datetype="mdat"
+            )
+            found.update(result.pmids)
+            requests += result.requests
+            retries.extend(result.retries)
+        revised = frozenset(found & set(wanted))
+        log.info(
+            "%d of %d linked record(s) revised %s..%s (%s, %d request(s))",
+            len(revised), len(wanted), day(since), day(until), method, requests,
+        )  # fmt: skip
+        return RevisedRecords(revised, requests, tuple(retries), method, tuple(sent))
 
     def close(self) -> None:
         """Close the HTTP session."""

@@ -1,0 +1,131 @@
+"""Re-checks of linked records: which records to ask about, what changed, and the audit row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from evidence.domain.audit import as_utc, utcnow
+from evidence.store.models import Article, Claim, ClaimArticle, Recheck, RecordChange, RefreshRun
+from evidence.store.upsert import chunks, insert_rows
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A stored record as a re-check compares it: raw XML, hash and flags."""
+
+    pmid: str
+    raw_xml: bytes
+    record_sha256: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One field of one record that changed."""
+
+    pmid: str
+    field: str
+    before: Any
+    after: Any
+    source: str
+
+
+def linked_records(session: Session, claim_set_id: int) -> dict[str, datetime]:
+    """PMID -> when the record was last known current, for the claim set's active links."""
+    rows = session.execute(
+        select(Article.pmid, Article.checked_at, Article.updated_at)
+        .join(ClaimArticle, ClaimArticle.pmid == Article.pmid)
+        .join(Claim, Claim.id == ClaimArticle.claim_id)
+        .where(
+            Claim.claim_set_id == claim_set_id,
+            Claim.active.is_(True),
+            ClaimArticle.active.is_(True),
+        )
+        .distinct()
+    )
+    return {pmid: as_utc(checked or updated) for pmid, checked, updated in rows}
+
+
+def refresh_started(session: Session, refresh_id: int) -> datetime:
+    """When the refresh run started."""
+    started = session.scalar(select(RefreshRun.started_at).where(RefreshRun.id == refresh_id))
+    return as_utc(started) if started else utcnow()
+
+
+def stored_records(session: Session, pmids: Iterable[str]) -> dict[str, StoredRecord]:
+    """The stored records of ``pmids`` (raw XML, hash, flags)."""
+    found: dict[str, StoredRecord] = {}
+    for batch in chunks(pmids):
+        rows = session.execute(
+            select(Article.pmid, Article.raw_xml, Article.record_sha256, Article.flags).where(
+                Article.pmid.in_(batch)
+            )
+        )
+        for pmid, raw, sha, flags in rows:
+            found[pmid] = StoredRecord(pmid, raw, sha, tuple(flags or ()))
+    return found
+
+
+def mark_checked(session: Session, pmids: Sequence[str], when: datetime) -> None:
+    """Records ``pmids`` are known current as of ``when`` (the next re-check starts there)."""
+    for batch in chunks(sorted(pmids)):
+        session.execute(
+            update(Article)
+            .where(Article.pmid.in_(batch))
+            .values(checked_at=when)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def add_changes(
+    session: Session, refresh_id: int | None, changes: Sequence[ChangeRow], when: datetime
+) -> None:
+    """Record what changed, in which refresh run (None: outside a refresh)."""
+    rows = [
+        {
+            "refresh_run_id": refresh_id,
+            "pmid": c.pmid,
+            "field": c.field,
+            "before": c.before,
+            "after": c.after,
+            "source": c.source,
+            "detected_at": when,
+        }
+        for c in changes
+    ]
+    insert_rows(session, RecordChange.__table__, rows)  # type: ignore[arg-type]
+
+
+def start_recheck(session: Session, refresh_id: int, mode: str) -> int:
+    """Insert a ``running`` re-check of the refresh run; its id."""
+    row = Recheck(refresh_run_id=refresh_id, started_at=utcnow(), status="running", mode=mode)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def finish_recheck(session: Session, recheck_id: int, values: Mapping[str, Any]) -> None:
+    """Set the re-check's outcome (status, since, until, method, counts, message)."""
+    row = session.get(Recheck, recheck_id)
+    if row is not None:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.finished_at = utcnow()
+
+
+def last_recheck(session: Session, claim_set_id: int) -> datetime | None:
+    """When the claim set's last successful re-check started, or None."""
+    started = session.scalar(
+        select(Recheck.started_at)
+        .join(RefreshRun, RefreshRun.id == Recheck.refresh_run_id)
+        .where(RefreshRun.claim_set_id == claim_set_id, Recheck.status == "ok")
+        .order_by(Recheck.started_at.desc())
+        .limit(1)
+    )
+    return as_utc(started) if started else None
