@@ -454,3 +454,12 @@ def test_deep_nesting_is_quick_and_does_not_overflow() -> None:
 )
 def test_long_inputs_are_checked_in_linear_time(term: str) -> None:
     quickly(term)
+
+
+def test_a_colon_between_words_is_not_a_range() -> None:
+    """Found by hypothesis: ``ketamine* : ketamine`` parsed into a word its own rendering
+    could not parse again; only dates and PMIDs make ranges."""
+    assert [p.message for p in check_query("ketamine* : ketamine")] == [
+        "stray ':' (a range is written low:high[tag])"
+    ]
+    assert check_query("2000 : 2010[dp]") == []

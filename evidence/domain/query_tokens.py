@@ -243,6 +243,11 @@ def _check_stars(text: str, col: int, problems: list[Problem]) -> None:
         i = text.find("*", i + 1)
 
 
+def _bound(token: Token) -> bool:
+    """A range bound: a date (``2020/01/31``) or a PMID, digits and slashes only."""
+    return bool(token.text) and all(c.isdigit() or c == "/" for c in token.text)
+
+
 def _merge_ranges(tokens: list[Token], problems: list[Problem]) -> list[Token]:
     """``low : high`` and ``low[tag] : high[tag]`` become one range word ``low:high``."""
     out: list[Token] = []
@@ -257,7 +262,14 @@ def _merge_ranges(tokens: list[Token], problems: list[Problem]) -> list[Token]:
         low = out[-2] if low_tag else out[-1] if out else None
         high = tokens[i + 1] if i + 1 < len(tokens) else None
         tag_after = i + 2 < len(tokens) and tokens[i + 2].kind == "TAG"
-        if not (low and high and low.kind == high.kind == "WORD" and (tag_after or not low_tag)):
+        if not (
+            low is not None
+            and high is not None
+            and low.kind == high.kind == "WORD"
+            and _bound(low)
+            and _bound(high)
+            and (tag_after or not low_tag)
+        ):
             problems.append(Problem(tok.col, "stray ':' (a range is written low:high[tag])"))
             out.append(Token("BAD", ":", tok.col))
             i += 1
