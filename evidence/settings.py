@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from evidence.domain.deadline import parse_duration
 from evidence.domain.errors import ConfigError
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -82,6 +83,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     eutils: EutilsSettings = field(default_factory=EutilsSettings)
     reviewer: str | None = None
+    deadline: float | None = None  # seconds a refresh may take (None: no limit)
 
     @classmethod
     def from_env(
@@ -114,6 +116,7 @@ class Settings:
             database_url=as_database_url(db),
             eutils=eutils,
             reviewer=env.get("EVIDENCE_REVIEWER") or None,
+            deadline=_duration(env, "EVIDENCE_DEADLINE"),
         )
 
     @property
@@ -138,6 +141,17 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str],
     if not value > 0:
         raise ConfigError(f"{name} must be a positive number, not {raw!r}")
     return value
+
+
+def _duration(env: Mapping[str, str], name: str) -> float | None:
+    """A duration (``90s``, ``20m``, ``1h``) from the environment, or ConfigError naming it."""
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 def default_rate_file(base_url: str) -> Path:
