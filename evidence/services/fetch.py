@@ -6,7 +6,7 @@ Invariant: every requested PMID ends up stored or listed as unresolved, with a r
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from evidence.services.records import store_records
@@ -33,21 +33,37 @@ class FetchOutcome:
         return self.stored + len(self.unresolved) == len(self.requested)
 
 
-def fetch_and_store(db: Database, source: Source, pmids: Sequence[str]) -> FetchOutcome:
-    """Fetch and store the PMIDs of ``pmids`` that are not in the database yet."""
+def fetch_and_store(
+    db: Database,
+    source: Source,
+    pmids: Sequence[str],
+    *,
+    on_batch: Callable[[], None] | None = None,
+) -> FetchOutcome:
+    """Fetch and store the PMIDs of ``pmids`` that are not in the database yet.
+
+    ``on_batch`` is called after each batch is stored (the refresh's heartbeat; it may
+    raise to stop between batches).
+    """
     with db.session() as session:
         have = writes.stored_pmids(session, pmids)
     outcome = FetchOutcome(requested=tuple(p for p in dict.fromkeys(pmids) if p not in have))
-    missing = _fetch(db, source, outcome, outcome.requested)
+    missing = _fetch(db, source, outcome, outcome.requested, on_batch)
     if missing:
         log.info("refetching %d record(s) the source did not return, one by one", len(missing))
         for pmid in missing:
-            if _fetch(db, source, outcome, [pmid]):
+            if _fetch(db, source, outcome, [pmid], on_batch):
                 outcome.unresolved.setdefault(pmid, "efetch returned no record (asked twice)")
     return outcome
 
 
-def _fetch(db: Database, source: Source, outcome: FetchOutcome, pmids: Sequence[str]) -> list[str]:
+def _fetch(
+    db: Database,
+    source: Source,
+    outcome: FetchOutcome,
+    pmids: Sequence[str],
+    on_batch: Callable[[], None] | None = None,
+) -> list[str]:
     """Fetch ``pmids`` in batches, store each batch whole; return those not returned."""
     missing: list[str] = []
     if not pmids:
@@ -57,8 +73,10 @@ def _fetch(db: Database, source: Source, outcome: FetchOutcome, pmids: Sequence[
         outcome.retries.extend(batch.retries)
         wanted = set(batch.requested)
         keep = [a for a in batch.articles if a.pmid in wanted]
-        with db.session() as session:
+        with db.session(write=True) as session:
             outcome.stored += store_records(session, keep)
+        if on_batch is not None:
+            on_batch()
         returned = {a.pmid for a in keep}
         for pmid in batch.deleted & wanted - returned:
             outcome.unresolved[pmid] = "deleted citation (NCBI withdrew the record)"
