@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 
+from evidence.domain.deadline import Deadline
 from evidence.domain.records import Article, DeletedCitation
 from evidence.settings import EutilsSettings
 from evidence.sources.base import FetchedBatch, SearchQuery, SearchResult, SourceIdentity
@@ -23,9 +24,11 @@ class EutilsSource:
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: EutilsSettings) -> EutilsSource:
-        """A source with its own client."""
-        return cls(EutilsClient(settings))
+    def from_settings(
+        cls, settings: EutilsSettings, *, deadline: Deadline | None = None
+    ) -> EutilsSource:
+        """A source with its own client (which stops at ``deadline``, when given)."""
+        return cls(EutilsClient(settings, deadline=deadline))
 
     def identity(self) -> SourceIdentity:
         """``eutils`` and the base URL requests went to."""
