@@ -387,7 +387,9 @@ class EutilsClient:
             cause, retry = unreachable
             if not retry:
                 raise self._unreachable(cause, 1) from None
-            return _Failure(cause, unreachable=True, silent=cause)
+            # A refused connection ends in one error line soon enough; a host that lets
+            # connections time out is "not answering", said at once.
+            return _Failure(cause, unreachable=True, silent=self._silence(exc))
         transient = retry_cause(exc)
         if transient is None:
             raise PermanentPubMedError(
@@ -397,11 +399,13 @@ class EutilsClient:
 
     def _silence(self, exc: requests.RequestException) -> str | None:
         """What a server that does not answer did, for the warning; None for other failures."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return f"connection timed out after {self.settings.connect_timeout:g} s"
         if isinstance(exc, SlowResponse):
             return f"answer not complete after {self.settings.request_deadline:g} s"
         if isinstance(exc, requests.Timeout):
             return f"timeout after {self.settings.read_timeout:g} s"
-        if isinstance(exc, requests.ConnectionError):
+        if isinstance(exc, requests.ConnectionError) and unreachable_cause(exc) is None:
             return "the connection was dropped"
         return None
 
