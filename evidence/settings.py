@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from evidence.domain.deadline import parse_duration
 from evidence.domain.errors import ConfigError
 from evidence.project import Project, find_project
 
@@ -92,6 +93,7 @@ class Settings:
     reports_dir: Path = DEFAULT_REPORTS_DIR
     default_database_url: str = DEFAULT_DATABASE_URL  # data/evidence.db of the project
     retraction_watch_url: str = RETRACTION_WATCH_URL.format(email=PLACEHOLDER_EMAIL)
+    deadline: float | None = None  # seconds a refresh may take (None: no limit)
 
     @classmethod
     def from_env(
@@ -143,6 +145,7 @@ class Settings:
             reports_dir=_setting_path(found, config, "reports", DEFAULT_REPORTS_DIR),
             default_database_url=default_db,
             retraction_watch_url=watch,
+            deadline=_duration(env, "EVIDENCE_DEADLINE"),
         )
 
     @property
@@ -189,6 +192,17 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str],
     if not value > 0:
         raise ConfigError(f"{name} must be a positive number, not {raw!r}")
     return value
+
+
+def _duration(env: Mapping[str, str], name: str) -> float | None:
+    """A duration (``90s``, ``20m``, ``1h``) from the environment, or ConfigError naming it."""
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 def default_rate_file(base_url: str) -> Path:

@@ -11,7 +11,11 @@ import pytest
 
 from evidence.settings import EutilsSettings, Secret
 from evidence.sources.eutils.client import EutilsClient
-from tests.db_support import database_url, postgres_url  # noqa: F401  (store fixtures)
+from tests.db_support import (  # noqa: F401  (store fixtures)
+    database_factory,
+    database_url,
+    postgres_url,
+)
 from tests.eutils_server import EutilsServer, Searches, load_records
 
 TESTS_DIR = Path(__file__).resolve().parent

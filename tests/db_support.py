@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,3 +54,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'evidence.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """``make()`` -> a fresh, empty database URL on each call: SQLite files, then PostgreSQL."""
+    made: list[str] = []
+    admin_url = postgres_admin_url() if request.param == "postgresql" else None
+
+    def make() -> str:
+        if admin_url is None:
+            url = f"sqlite:///{tmp_path / f'evidence-{len(made)}.db'}"
+        else:
+            name = f"evidence_test_{uuid.uuid4().hex[:12]}"
+            with create_engine(admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        made.append(url)
+        return url
+
+    yield make
+    if admin_url is not None:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for url in made:
+                name = make_url(url).database
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

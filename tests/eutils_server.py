@@ -92,6 +92,7 @@ class Fault:
     keep: float = 0.5  # truncate: fraction of the normal body sent
     declare_full_length: bool = False  # truncate: Content-Length of the whole body
     endpoint: str | None = None  # only for this endpoint ("efetch.fcgi"...)
+    gate: threading.Event | None = None  # hold the answer until the test sets it (60 s at most)
 
     @classmethod
     def http(
@@ -116,6 +117,11 @@ class Fault:
     def truncate(cls, keep: float = 0.5, *, declare_full_length: bool = False, **kw: Any) -> Fault:
         """Send only the first ``keep`` fraction of the normal answer, then close."""
         return cls(kind="truncate", keep=keep, declare_full_length=declare_full_length, **kw)
+
+    @classmethod
+    def held(cls, gate: threading.Event, **kw: Any) -> Fault:
+        """Hold the normal answer until ``gate`` is set: the client waits as long as the test."""
+        return cls(gate=gate, **kw)
 
     @classmethod
     def slow(cls, seconds: float, **kw: Any) -> Fault:
@@ -404,6 +410,8 @@ class _Handler(BaseHTTPRequestHandler):
         fault = eutils.log_and_take_fault(logged)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
+        if fault is not None and fault.gate is not None:
+            fault.gate.wait(60)
         if fault is not None and fault.kind == "cut":
             self.close_connection = True
             return

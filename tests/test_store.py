@@ -29,6 +29,7 @@ from evidence.store.models import (
     ClaimArticle,
     Query,
     RefreshRun,
+    SearchRunPmid,
 )
 
 BUNDLED = Path(__file__).resolve().parents[1] / "queries" / "ketamine-chronic-pain.toml"
@@ -283,4 +284,32 @@ def test_migration_0008_from_0006_keeps_records_and_backfills_checked_at(
             },
         ]
         assert regrade_stale(s) == 0
+    db.dispose()
+
+
+def test_run_heartbeat_migration_keeps_runs_and_their_search_runs(database_url: str) -> None:
+    from alembic import command
+
+    from evidence.store import runs
+    from evidence.store.db import alembic_config
+
+    db = Database(database_url)
+    claims = load_claims(BUNDLED)
+    with db.session() as s:
+        claim_set = writes.sync_claims(s, claims)
+        _, queries = writes.claim_and_query_ids(s, claim_set.id)
+        new = runs.NewRefreshRun(claim_set.id, "t", "f", "sha", "eutils", "http://x/", None, {})
+        refresh_id = runs.start_refresh(s, new)
+        query_id = next(iter(queries.values()))
+        record = runs.SearchRecord(query_id, "term", utcnow(), "ok", retrieved=2, pmids=["2", "1"])
+        runs.add_search(s, refresh_id, record)
+    command.downgrade(alembic_config(db.engine), "0006")  # a database of the last release
+    db.dispose()
+    db = Database(database_url)  # upgrades 0006 -> head with the runs in place
+    with db.session() as s:
+        run = s.get(RefreshRun, refresh_id)
+        assert run is not None and run.status == "running" and run.source_location == "http://x/"
+        assert (run.host, run.pid, run.heartbeat_at) == (None, None, None)
+        pmids = s.scalars(select(SearchRunPmid.pmid).order_by(SearchRunPmid.position)).all()
+        assert pmids == ["2", "1"]
     db.dispose()

@@ -18,9 +18,14 @@ from evidence.cli.status import status_command
 from evidence.domain.errors import EvidenceError
 from evidence.settings import Settings, redact
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
 
 class EvidenceGroup(click.Group):
-    """The root group: turns every EvidenceError into a one-line message and exit code."""
+    """The root group: turns every EvidenceError into a one-line message and exit code.
+
+    Ctrl-C and SIGTERM (see ``cli.refresh.sigterm_interrupts``) end in one line and 130.
+    """
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -29,6 +34,11 @@ class EvidenceGroup(click.Group):
             key = ctx.obj.settings.eutils.api_key if isinstance(ctx.obj, App) else None
             click.echo(f"Error: {redact(str(exc), key)}", err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt as exc:
+            key = ctx.obj.settings.eutils.api_key if isinstance(ctx.obj, App) else None
+            notes = getattr(exc, "__notes__", None) or ["stopped"]
+            click.echo(f"Interrupted: {redact(notes[-1], key)}", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=EvidenceGroup, context_settings={"help_option_names": ["-h", "--help"]})

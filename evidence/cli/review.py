@@ -65,7 +65,7 @@ def set_command(
     """Record a verdict on study PMID for CLAIM (a new row: history is kept)."""
     from evidence.services.review import record_verdict
 
-    with app.database(create=False).session() as session:
+    with app.database(create=False).session(write=True) as session:
         row = record_verdict(
             session,
             claim,

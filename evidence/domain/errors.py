@@ -123,3 +123,19 @@ class AuditMismatchError(EvidenceError):
     """``audit verify`` found stored PMID sets that do not match their hashes or counts."""
 
     exit_code = 3
+
+
+class DeadlineExceededError(EvidenceError):
+    """The refresh's time budget (``--deadline``) ran out; what was done stays stored."""
+
+    exit_code = 3
+
+
+class RefreshLockedError(EvidenceError):
+    """Another refresh holds this database's refresh lock (EX_TEMPFAIL: try again later)."""
+
+    exit_code = 75
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interrupt in the main thread so a refresh stops like on Ctrl-C."""

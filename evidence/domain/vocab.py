@@ -23,6 +23,7 @@ RUN_NO_RESULTS: Final = "no-results"  # a search run only: it ran fine and found
 RUN_INCOMPLETE: Final = "incomplete"
 RUN_FAILED: Final = "failed"
 RUN_RUNNING: Final = "running"
+RUN_INTERRUPTED: Final = "interrupted"  # a refresh run stopped by a signal, or found dead
 NEVER_RUN: Final = "never-run"
 SEARCH_STATES: Final = (RUN_OK, RUN_NO_RESULTS, RUN_INCOMPLETE, RUN_FAILED, NEVER_RUN)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from evidence.settings import Settings
 
 if TYPE_CHECKING:
+    from evidence.domain.deadline import Deadline
     from evidence.sources.base import Source
     from evidence.store.db import Database
 
@@ -41,12 +42,16 @@ class Context:
             )
         return self._db
 
-    def source(self) -> Source:
-        """The search source (NCBI E-utilities), created on first use."""
+    def source(self, *, deadline: Deadline | None = None) -> Source:
+        """The search source (NCBI E-utilities), created on first use.
+
+        ``deadline``: the command's time budget, which the source respects (no request,
+        retry or wait past it); only the first call's counts.
+        """
         if self._source is None:
             from evidence.sources.eutils.source import EutilsSource
 
-            self._source = EutilsSource.from_settings(self.settings.eutils)
+            self._source = EutilsSource.from_settings(self.settings.eutils, deadline=deadline)
         return self._source
 
     def close(self) -> None:

@@ -46,10 +46,13 @@ def fetch_and_store(
     *,
     again: bool = False,
     store: StoreBatch = store_records,
+    on_batch: Callable[[], None] | None = None,
 ) -> FetchOutcome:
     """Fetch and store the PMIDs of ``pmids`` that are not in the database yet.
 
     ``again``: fetch them all, stored or not (a re-check), each batch handed to ``store``.
+    ``on_batch`` is called after each batch is stored (the refresh's heartbeat; it may
+    raise to stop between batches).
     """
     if again:
         have: set[str] = set()
@@ -57,11 +60,11 @@ def fetch_and_store(
         with db.session() as session:
             have = writes.stored_pmids(session, pmids)
     outcome = FetchOutcome(requested=tuple(p for p in dict.fromkeys(pmids) if p not in have))
-    missing = _fetch(db, source, outcome, outcome.requested, store)
+    missing = _fetch(db, source, outcome, outcome.requested, store, on_batch)
     if missing:
         log.info("refetching %d record(s) the source did not return, one by one", len(missing))
         for pmid in missing:
-            if _fetch(db, source, outcome, [pmid], store):
+            if _fetch(db, source, outcome, [pmid], store, on_batch):
                 outcome.unresolved.setdefault(pmid, "efetch returned no record (asked twice)")
     return outcome
 
@@ -72,6 +75,7 @@ def _fetch(
     outcome: FetchOutcome,
     pmids: Sequence[str],
     store: StoreBatch = store_records,
+    on_batch: Callable[[], None] | None = None,
 ) -> list[str]:
     """Fetch ``pmids`` in batches, store each batch whole; return those not returned."""
     missing: list[str] = []
@@ -82,8 +86,10 @@ def _fetch(
         outcome.retries.extend(batch.retries)
         wanted = set(batch.requested)
         keep = [a for a in batch.articles if a.pmid in wanted]
-        with db.session() as session:
+        with db.session(write=True) as session:
             outcome.stored += store(session, keep)
+        if on_batch is not None:
+            on_batch()
         returned = {a.pmid for a in keep}
         for pmid in batch.deleted & wanted - returned:
             outcome.unresolved[pmid] = "deleted citation (NCBI withdrew the record)"

@@ -4,6 +4,14 @@
 Typed against :class:`~evidence.sources.base.Source` only: E-utilities today, a local
 mirror next. Each query's records are committed as they arrive, so a crash loses at most
 one batch; a record is either stored whole or not at all.
+
+One refresh at a time per database (:mod:`evidence.store.lock`). Every step is its own
+short transaction and idempotent (records upserted, a search run written with its PMIDs,
+a claim's links written with their annotations), so a run killed at any moment leaves
+only whole steps behind; the next refresh marks it interrupted
+(:mod:`evidence.services.recover`) and, re-running every query, finishes the work. A
+deadline stops the run between requests (``incomplete``); Ctrl-C or SIGTERM marks it
+``interrupted``; either way what was done stays committed.
 """
 
 from __future__ import annotations
@@ -16,18 +24,33 @@ from datetime import datetime
 from evidence import __version__
 from evidence.domain.audit import pmid_set_sha256, utcnow
 from evidence.domain.claims import ClaimsFile, ClaimSpec, QuerySpec
-from evidence.domain.errors import SourceError, SourceUnreachableError, UnknownClaimError
+from evidence.domain.deadline import Deadline
+from evidence.domain.errors import (
+    DeadlineExceededError,
+    SourceError,
+    SourceUnreachableError,
+    Terminated,
+    UnknownClaimError,
+)
 from evidence.domain.views import ClaimChanges
-from evidence.domain.vocab import RUN_FAILED, RUN_INCOMPLETE, RUN_NO_RESULTS, RUN_OK
+from evidence.domain.vocab import (
+    RUN_FAILED,
+    RUN_INCOMPLETE,
+    RUN_INTERRUPTED,
+    RUN_NO_RESULTS,
+    RUN_OK,
+)
 from evidence.services.annotate import annotate_links
 from evidence.services.changes import claim_changes
 from evidence.services.fetch import FetchOutcome, fetch_and_store
 from evidence.services.recheck import CHANGED, RecheckSummary, recheck_linked
 from evidence.services.records import regrade_stale
+from evidence.services.recover import recover_dead_runs
 from evidence.services.retractions import FlaggedStudy
 from evidence.sources.base import SearchQuery, SearchResult, Source, describe_shortfall
 from evidence.store import runs, writes
 from evidence.store.db import Database
+from evidence.store.lock import Holder, refresh_lock
 
 log = logging.getLogger("evidence.refresh")
 
@@ -60,6 +83,7 @@ class RefreshSummary:
     reworded: dict[str, int] = field(default_factory=dict)  # claim -> new statement version
     recheck: RecheckSummary | None = None  # the re-check of linked records
     newly_flagged: list[FlaggedStudy] = field(default_factory=list)  # retracted/flagged now
+    message: str | None = None  # why the run stopped early (deadline), what was not done
 
     @property
     def totals(self) -> dict[str, int]:
@@ -86,6 +110,14 @@ class _Run:
     claim_set_id: int
     claim_ids: dict[str, int]
     query_ids: dict[tuple[str, str], int]
+    deadline: Deadline | None = None
+
+    def beat(self) -> None:
+        """Refresh the run's heartbeat; stop here if the deadline has run out."""
+        with self.db.session(write=True) as session:
+            runs.beat(session, self.summary.refresh_id)
+        if self.deadline is not None:
+            self.deadline.check("the next request")
 
 
 def refresh(
@@ -96,27 +128,73 @@ def refresh(
     claim_ids: Sequence[str] = (),
     progress: Progress | None = None,
     recheck: str = CHANGED,
+    deadline: Deadline | None = None,
+    wait: float | None = 0.0,
 ) -> RefreshSummary:
     """Run every query of the selected claims, fetch and store new records, link studies,
-    then re-check the linked records (``recheck``: changed, all or none)."""
+    then re-check the linked records (``recheck``: changed, all or none).
+
+    Holds the database's refresh lock throughout: ``wait`` 0 raises RefreshLockedError at
+    once when another refresh holds it, None waits as long as it takes, else that many
+    seconds. When ``deadline`` runs out the run stops between requests, ``incomplete``,
+    its summary's ``message`` saying what was not done. On KeyboardInterrupt (Ctrl-C, and
+    SIGTERM as :class:`Terminated`) the run is marked ``interrupted`` and it is re-raised,
+    with a note naming the run.
+    """
     specs = _selected(claims_file, claim_ids)
-    run = _start(db, source, claims_file, specs)
-    try:
-        for spec in specs:
-            _refresh_claim(run, spec, progress)
-        _recheck(run, claims_file, recheck)
-    except BaseException as exc:
-        _finish(run, RUN_FAILED, error=str(exc) or exc.__class__.__name__)
-        raise
-    with db.session() as session:
+    with refresh_lock(db, wait=wait, on_wait=_say_waiting) as holder:
+        recover_dead_runs(db, holder)
+        run = _start(db, source, claims_file, specs, holder, deadline)
+        try:
+            for spec in specs:
+                _refresh_claim(run, spec, progress)
+            _recheck(run, claims_file, recheck)
+            _conclude(run, specs)
+        except DeadlineExceededError as exc:
+            run.summary.message = _not_done(run, specs, str(exc))
+            _finish(run, RUN_INCOMPLETE, error=run.summary.message)
+            return run.summary
+        except KeyboardInterrupt as exc:
+            message = _not_done(run, specs, f"interrupted by {_signal_name(exc)}")
+            _finish(run, RUN_INTERRUPTED, error=message)
+            exc.add_note(f"refresh {run.summary.refresh_id} {message}")
+            raise
+        except BaseException as exc:
+            _finish(run, RUN_FAILED, error=str(exc) or exc.__class__.__name__)
+            raise
+        rechecked = run.summary.recheck
+        failed = {RUN_INCOMPLETE} if rechecked and rechecked.status == RUN_FAILED else set()
+        _finish(run, _overall({q.status for q in run.summary.queries} | failed))
+    return run.summary
+
+
+def _conclude(run: _Run, specs: list[ClaimSpec]) -> None:
+    """Grade again what the grading rules changed; say what changed per claim."""
+    with run.db.session(write=True) as session:
         regrade_stale(session)
         refreshed = {c.id for c in specs}
         changes = claim_changes(session, run.claim_set_id)
         run.summary.changes = [c for c in changes if c.claim in refreshed]
-    rechecked = run.summary.recheck
-    failed_recheck = {RUN_INCOMPLETE} if rechecked and rechecked.status == RUN_FAILED else set()
-    _finish(run, _overall({q.status for q in run.summary.queries} | failed_recheck))
-    return run.summary
+
+
+def _say_waiting(holder: Holder) -> None:
+    log.warning("another refresh is running on this database (%s): waiting", holder.describe())
+
+
+def _signal_name(exc: KeyboardInterrupt) -> str:
+    return "SIGTERM" if isinstance(exc, Terminated) else "SIGINT (Ctrl-C)"
+
+
+def _not_done(run: _Run, specs: list[ClaimSpec], why: str) -> str:
+    """``WHY: 3 of 9 queries done; not done: claim/label, ...``, for the run's message."""
+    done = {(q.claim, q.label) for q in run.summary.queries}
+    todo = [f"{c.id}/{q.label}" for c in specs for q in c.queries if (c.id, q.label) not in done]
+    total = sum(len(c.queries) for c in specs)
+    text = f"{why}: {total - len(todo)} of {total} queries done"
+    if todo:
+        shown = ", ".join(todo[:5]) + (f" and {len(todo) - 5} more" if len(todo) > 5 else "")
+        text += f"; not done: {shown}; what was stored is kept (refresh again to finish)"
+    return text
 
 
 def _recheck(run: _Run, claims_file: ClaimsFile, mode: str) -> None:
@@ -144,9 +222,16 @@ def _selected(claims_file: ClaimsFile, claim_ids: Sequence[str]) -> list[ClaimSp
     return [c for c in claims_file.claims if c.id in set(claim_ids)]
 
 
-def _start(db: Database, source: Source, claims_file: ClaimsFile, specs: list[ClaimSpec]) -> _Run:
+def _start(
+    db: Database,
+    source: Source,
+    claims_file: ClaimsFile,
+    specs: list[ClaimSpec],
+    holder: Holder,
+    deadline: Deadline | None,
+) -> _Run:
     identity = source.identity()
-    with db.session() as session:
+    with db.session(write=True) as session:
         synced = writes.sync_claims(session, claims_file)
         claim_set_id = synced.id
         refresh_id = runs.start_refresh(
@@ -159,7 +244,9 @@ def _start(db: Database, source: Source, claims_file: ClaimsFile, specs: list[Cl
                 source_kind=identity.kind,
                 source_location=identity.location,
                 source_snapshot=identity.snapshot,
-                options={"claims": [c.id for c in specs], "source": identity.kind},
+                options=_options(specs, identity.kind, deadline),
+                host=holder.host,
+                pid=holder.pid,
             ),
         )
         claim_ids, query_ids = writes.claim_and_query_ids(session, claim_set_id)
@@ -171,7 +258,14 @@ def _start(db: Database, source: Source, claims_file: ClaimsFile, specs: list[Cl
             key,
             version,
         )
-    return _Run(db, source, summary, claim_set_id, claim_ids, query_ids)
+    return _Run(db, source, summary, claim_set_id, claim_ids, query_ids, deadline)
+
+
+def _options(specs: list[ClaimSpec], kind: str, deadline: Deadline | None) -> dict[str, object]:
+    options: dict[str, object] = {"claims": [c.id for c in specs], "source": kind}
+    if deadline is not None:
+        options["deadline_seconds"] = deadline.seconds
+    return options
 
 
 def _refresh_claim(run: _Run, spec: ClaimSpec, progress: Progress | None) -> None:
@@ -188,7 +282,7 @@ def _refresh_claim(run: _Run, spec: ClaimSpec, progress: Progress | None) -> Non
         log.warning("claim %s: a query failed; its study links were left as they were", spec.id)
         return
     claim_id = run.claim_ids[spec.id]
-    with run.db.session() as session:
+    with run.db.session(write=True) as session:
         writes.link_claim(session, claim_id, run.summary.refresh_id, found)
         annotate_links(session, claim_id, spec.statement, [q.term for q in spec.queries])
 
@@ -198,11 +292,13 @@ def _run_query(
 ) -> tuple[QuerySummary, tuple[str, ...]]:
     summary = QuerySummary(claim=claim.id, label=spec.label, term=spec.full_term)
     query_id = run.query_ids[(claim.id, spec.label)]
+    if run.deadline is not None:
+        run.deadline.check(f"query {spec.label!r} of claim {claim.id}")
     started = utcnow()
     search = SearchQuery(spec.full_term, spec.mindate, spec.maxdate, spec.datetype)
     try:
         result = run.source.search(search)
-        outcome = fetch_and_store(run.db, run.source, result.pmids)
+        outcome = fetch_and_store(run.db, run.source, result.pmids, on_batch=run.beat)
     except SourceError as exc:
         summary.status, summary.message = RUN_FAILED, str(exc)
         failed = runs.SearchRecord(query_id, spec.full_term, started, RUN_FAILED, message=str(exc))
@@ -217,8 +313,10 @@ def _run_query(
 
 
 def _record(run: _Run, record: runs.SearchRecord) -> None:
-    with run.db.session() as session:
+    """Write a search run with its PMIDs (and the heartbeat) in one transaction."""
+    with run.db.session(write=True) as session:
         runs.add_search(session, run.summary.refresh_id, record)
+        runs.beat(session, run.summary.refresh_id)
 
 
 def _fill_summary(summary: QuerySummary, result: SearchResult, outcome: FetchOutcome) -> None:
@@ -272,5 +370,5 @@ def _search_record(
 
 def _finish(run: _Run, status: str, error: str | None = None) -> None:
     run.summary.status = status
-    with run.db.session() as session:
+    with run.db.session(write=True) as session:
         runs.finish_refresh(session, run.summary.refresh_id, status, error)

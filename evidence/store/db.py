@@ -87,9 +87,19 @@ def check_sqlite_file(path: Path, *, create: bool, make_folder: bool) -> None:
         raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}") from exc
 
 
+WRITE_OPTION = "evidence_write"  # a session's execution option: its transaction will write
+
+
 def _sqlite_begin(connection: Any) -> None:
-    """Emit BEGIN ourselves, so DDL is transactional too (a failed migration rolls back)."""
-    connection.exec_driver_sql("BEGIN")
+    """Emit BEGIN ourselves, so DDL is transactional too (a failed migration rolls back).
+
+    A transaction that will write starts with ``BEGIN IMMEDIATE``: it takes the write lock
+    at once, waiting for it up to ``busy_timeout``. A deferred transaction that reads and
+    then writes fails at once with "database is locked" when another process committed in
+    between (WAL's stale snapshot, which no busy timeout waits out).
+    """
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -229,10 +239,17 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on error."""
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error.
+
+        ``write=True`` for a transaction that writes (SQLite takes the write lock when it
+        begins, see :func:`_sqlite_begin`); keep such transactions short, never across a
+        network call: other processes (reviewers) wait for them.
+        """
         session = self._sessions()
         try:
+            if write:
+                session.connection(execution_options={WRITE_OPTION: True})
             yield session
             session.commit()
         except SQLAlchemyError as exc:

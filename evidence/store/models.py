@@ -260,7 +260,8 @@ class RefreshRun(Base):
     claim_set_id: Mapped[int] = mapped_column(ForeignKey("claim_sets.id"))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20))  # running | ok | incomplete | failed
+    # running | ok | incomplete | failed | interrupted
+    status: Mapped[str] = mapped_column(String(20))
     tool_version: Mapped[str] = mapped_column(String(40))
     claims_file: Mapped[str | None] = mapped_column(Text)
     claims_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -269,6 +270,11 @@ class RefreshRun(Base):
     source_snapshot: Mapped[str | None] = mapped_column(Text)  # a mirror's snapshot
     options: Mapped[JsonDict] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # Who runs it, and its last sign of life: a refresh finding it still "running" with
+    # its process gone marks it interrupted.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None]
 
 
 class SearchRun(Base):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import utcnow
+from evidence.domain.vocab import RUN_INTERRUPTED, RUN_RUNNING
 from evidence.store.models import RefreshRun, SearchRun, SearchRunPmid
 from evidence.store.upsert import insert_rows
 
@@ -26,6 +28,8 @@ class NewRefreshRun:
     source_location: str
     source_snapshot: str | None
     options: Mapping[str, Any]
+    host: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,11 @@ class SearchRecord:
 
 def start_refresh(session: Session, new: NewRefreshRun) -> int:
     """Insert a ``running`` refresh run; its id."""
+    now = utcnow()
     run = RefreshRun(
         claim_set_id=new.claim_set_id,
-        started_at=utcnow(),
-        status="running",
+        started_at=now,
+        status=RUN_RUNNING,
         tool_version=new.tool_version,
         claims_file=new.claims_file,
         claims_sha256=new.claims_sha256,
@@ -66,6 +71,9 @@ def start_refresh(session: Session, new: NewRefreshRun) -> int:
         source_location=new.source_location,
         source_snapshot=new.source_snapshot,
         options=dict(new.options),
+        host=new.host,
+        pid=new.pid,
+        heartbeat_at=now,
     )
     session.add(run)
     session.flush()
@@ -113,3 +121,53 @@ def finish_refresh(session: Session, refresh_id: int, status: str, error: str | 
     run = session.get(RefreshRun, refresh_id)
     if run is not None:
         run.status, run.error, run.finished_at = status, error, utcnow()
+
+
+def beat(session: Session, refresh_id: int) -> None:
+    """Refresh a running refresh run's heartbeat (one small UPDATE)."""
+    session.execute(
+        update(RefreshRun).where(RefreshRun.id == refresh_id).values(heartbeat_at=utcnow())
+    )
+
+
+@dataclass(frozen=True)
+class RunningRun:
+    """A refresh run still marked ``running``: who ran it and its last sign of life."""
+
+    id: int
+    host: str | None
+    pid: int | None
+    started_at: datetime
+    heartbeat_at: datetime | None
+
+    @property
+    def last_seen(self) -> datetime:
+        """The heartbeat, or the start for runs recorded before heartbeats existed (UTC)."""
+        seen = self.heartbeat_at or self.started_at
+        return seen if seen.tzinfo is not None else seen.replace(tzinfo=UTC)
+
+
+def running_runs(session: Session) -> list[RunningRun]:
+    """Every refresh run whose status is still ``running``, oldest first."""
+    rows = session.execute(
+        select(
+            RefreshRun.id,
+            RefreshRun.host,
+            RefreshRun.pid,
+            RefreshRun.started_at,
+            RefreshRun.heartbeat_at,
+        )
+        .where(RefreshRun.status == RUN_RUNNING)
+        .order_by(RefreshRun.id)
+    )
+    return [RunningRun(*row) for row in rows]
+
+
+def mark_interrupted(session: Session, refresh_id: int, message: str) -> bool:
+    """Mark a ``running`` refresh run interrupted with ``message``; False if it was not running."""
+    result = session.execute(
+        update(RefreshRun)
+        .where(RefreshRun.id == refresh_id, RefreshRun.status == RUN_RUNNING)
+        .values(status=RUN_INTERRUPTED, error=message, finished_at=utcnow())
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -21,7 +21,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from evidence.domain.deadline import Deadline
 from evidence.domain.errors import (
+    DeadlineExceededError,
     PermanentPubMedError,
     SourceUnreachableError,
     TransientPubMedError,
@@ -35,6 +37,7 @@ from evidence.sources.eutils.slicing import search_in_slices, shortfall, uid_ran
 from evidence.sources.eutils.transport import (
     HttpTransport,
     Reply,
+    SlowResponse,
     retry_cause,
     unreachable_cause,
 )
@@ -80,6 +83,7 @@ class _Failure:
     cause: str
     retry_after: float | None = None
     unreachable: bool = False  # no connection could be made at all
+    silent: str | None = None  # the server is not answering: what happened ("timeout after 60 s")
 
 
 def search_params(
@@ -131,8 +135,12 @@ class EutilsClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        deadline: Deadline | None = None,
     ) -> None:
         self.settings = settings
+        # The whole command's time budget: no request, retry or wait starts past it, and
+        # each request's timeouts are cut to what is left of it.
+        self.deadline = deadline
         self.stats = ClientStats()
         self._transport = HttpTransport(settings, session, clock)
         self._sleep = sleep
@@ -272,17 +280,20 @@ class EutilsClient:
         attempt = 0
         while True:
             attempt += 1
+            self._check_deadline(endpoint, attempt)
             outcome = self._attempt(endpoint, sent, read, tally)
             if not isinstance(outcome, _Failure):
                 return outcome
             delay = outcome.retry_after
             if delay is None:
                 delay = backoff_delay(attempt, self._random.random)
+            self._check_deadline(endpoint, attempt + 1, outcome.cause)
             if attempt >= attempts or self._clock() - started + delay > RETRY_DEADLINE:
                 break
+            self._check_deadline(endpoint, attempt + 1, outcome.cause, delay)
             tally.retries.append(outcome.cause)
             self.stats.retries.append(outcome.cause)
-            log.info("retrying %s in %.2fs after %s", endpoint, delay, outcome.cause)
+            self._say_retrying(endpoint, outcome, delay, attempt, attempts)
             self._sleep(delay)
         if outcome.unreachable:
             raise self._unreachable(outcome.cause, attempt)
@@ -292,9 +303,37 @@ class EutilsClient:
         )
         raise TransientPubMedError(self._safe(message))
 
+    def _check_deadline(
+        self, endpoint: str, attempt: int, cause: str | None = None, delay: float = 0.0
+    ) -> None:
+        """Raise DeadlineExceededError when attempt ``attempt`` (after ``delay``) is too late."""
+        if self.deadline is None or self.deadline.remaining() > delay:
+            return
+        doing = f"{endpoint} attempt {attempt}" if attempt > 1 else f"an {endpoint} request"
+        after = f" (after {cause})" if cause else ""
+        raise DeadlineExceededError(f"{self.deadline.label} ran out before {doing}{after}")
+
+    def _say_retrying(
+        self, endpoint: str, failure: _Failure, delay: float, attempt: int, attempts: int
+    ) -> None:
+        """A server that stops answering is named at once (WARNING); other retries at INFO."""
+        if failure.silent is not None and attempt == 1:
+            more = attempts - attempt
+            log.warning(
+                "E-utilities at %s is not answering (%s); retrying %d more time%s",
+                self._host(),
+                failure.silent,
+                more,
+                "" if more == 1 else "s",
+            )
+        log.info("retrying %s in %.2fs after %s", endpoint, delay, failure.cause)
+
+    def _host(self) -> str:
+        return urlsplit(self.settings.base_url).netloc or self.settings.base_url
+
     def _unreachable(self, cause: str, attempts: int) -> SourceUnreachableError:
         """One line naming the host and what to check (never the key)."""
-        host = urlsplit(self.settings.base_url).netloc or self.settings.base_url
+        host = self._host()
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return SourceUnreachableError(
             self._safe(
@@ -315,8 +354,9 @@ class EutilsClient:
         tally.requests += 1
         self.stats.requests += 1
         start = self._clock()
+        budget = None if self.deadline is None else max(self.deadline.remaining(), 0.001)
         try:
-            reply = self._transport.post(endpoint, sent)
+            reply = self._transport.post(endpoint, sent, budget=budget)
         except requests.RequestException as exc:
             log.debug(
                 "POST %s -> %s after %.3fs", endpoint, type(exc).__name__, self._clock() - start
@@ -347,13 +387,27 @@ class EutilsClient:
             cause, retry = unreachable
             if not retry:
                 raise self._unreachable(cause, 1) from None
-            return _Failure(cause, unreachable=True)
+            # A refused connection ends in one error line soon enough; a host that lets
+            # connections time out is "not answering", said at once.
+            return _Failure(cause, unreachable=True, silent=self._silence(exc))
         transient = retry_cause(exc)
         if transient is None:
             raise PermanentPubMedError(
                 self._safe(f"PubMed {endpoint} request failed: {type(exc).__name__}")
             ) from None
-        return _Failure(transient)
+        return _Failure(transient, silent=self._silence(exc))
+
+    def _silence(self, exc: requests.RequestException) -> str | None:
+        """What a server that does not answer did, for the warning; None for other failures."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return f"connection timed out after {self.settings.connect_timeout:g} s"
+        if isinstance(exc, SlowResponse):
+            return f"answer not complete after {self.settings.request_deadline:g} s"
+        if isinstance(exc, requests.Timeout):
+            return f"timeout after {self.settings.read_timeout:g} s"
+        if isinstance(exc, requests.ConnectionError) and unreachable_cause(exc) is None:
+            return "the connection was dropped"
+        return None
 
     def _judge_status(
         self, endpoint: str, sent: Mapping[str, str], response: Reply

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
+from evidence.domain.deadline import Deadline
 from evidence.domain.records import Article, DeletedCitation
 from evidence.settings import EutilsSettings
 from evidence.sources.base import (
@@ -31,9 +32,11 @@ class EutilsSource:
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: EutilsSettings) -> EutilsSource:
-        """A source with its own client."""
-        return cls(EutilsClient(settings))
+    def from_settings(
+        cls, settings: EutilsSettings, *, deadline: Deadline | None = None
+    ) -> EutilsSource:
+        """A source with its own client (which stops at ``deadline``, when given)."""
+        return cls(EutilsClient(settings, deadline=deadline))
 
     def identity(self) -> SourceIdentity:
         """``eutils`` and the base URL requests went to."""

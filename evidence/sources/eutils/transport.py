@@ -45,15 +45,22 @@ class HttpTransport:
         self._owns_session = session is None
         self._clock = clock
 
-    def post(self, endpoint: str, params: Mapping[str, str]) -> Reply:
+    def post(
+        self, endpoint: str, params: Mapping[str, str], *, budget: float | None = None
+    ) -> Reply:
         """Send one request; raise a ``requests`` exception on transport failure.
 
         The body is read as it arrives under an overall deadline, so a server that
         drips bytes slowly cannot hold a request open past ``request_deadline``.
+        ``budget`` (seconds) cuts the timeouts and that deadline shorter still.
         """
         url = self.settings.base_url.rstrip("/") + "/" + endpoint
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        deadline = self._clock() + self.settings.request_deadline
+        limit = float("inf") if budget is None else budget
+        timeout = (
+            min(self.settings.connect_timeout, limit),
+            min(self.settings.read_timeout, limit),
+        )
+        deadline = self._clock() + min(self.settings.request_deadline, limit)
         with self._session.post(url, data=dict(params), timeout=timeout, stream=True) as response:
             body = self._read_body(response, deadline)
             return Reply(response.status_code, response.headers, body)

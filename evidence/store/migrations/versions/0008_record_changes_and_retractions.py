@@ -8,7 +8,7 @@ Adds ``rechecks`` (one per re-check of linked records in a refresh run), ``recor
 last known current; existing records: when they were last stored).
 
 Revision ID: 0008
-Revises: 0006 (the integrator sets 0007, written in parallel)
+Revises: 0007 (the integrator sets 0007, written in parallel)
 Create Date: 2026-11-30 06:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
