@@ -7,7 +7,6 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -15,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from evidence.cli.context import App, pass_app
-from evidence.cli.options import claims_file_argument, echo_json, json_option, resolve_claims_file
+from evidence.cli.options import claims_file_argument, json_option, resolve_claims_file
+from evidence.cli.refresh_output import report_outcome
 from evidence.domain.deadline import parse_duration
-from evidence.domain.errors import IncompleteRunError, Terminated
+from evidence.domain.errors import Terminated
 
 if TYPE_CHECKING:
-    from evidence.services.refresh import QuerySummary, RefreshSummary
+    from evidence.services.refresh import QuerySummary
 
 FOREVER = "forever"
 if TYPE_CHECKING:
@@ -146,71 +146,4 @@ def refresh_command(
                 wait=waiting,
                 recheck=recheck,
             )
-    if as_json:
-        echo_json(summary_json(summary))
-    elif not app.quiet:
-        click.echo(render_summary(summary), err=True)
-    if summary.message:
-        raise IncompleteRunError(f"refresh {summary.refresh_id} stopped: {summary.message}")
-    if summary.status != "ok":
-        raise IncompleteRunError(
-            f"refresh {summary.refresh_id} finished {summary.status}: see the messages above"
-        )
-
-
-def summary_json(summary: RefreshSummary) -> dict[str, object]:
-    """The refresh summary as JSON-ready data."""
-    return {
-        "refresh_id": summary.refresh_id,
-        "article": summary.article,
-        "status": summary.status,
-        "totals": summary.totals,
-        "queries": [asdict(q) for q in summary.queries],
-        "changes": [asdict(c) for c in summary.changes],
-        "reworded": summary.reworded,
-        "recheck": asdict(summary.recheck) if summary.recheck else None,
-        "newly_flagged": [asdict(f) for f in summary.newly_flagged],
-        "message": summary.message,
-    }
-
-
-def render_summary(summary: RefreshSummary) -> str:
-    """A short human summary: one line per query, then the totals."""
-    lines = []
-    for q in summary.queries:
-        note = f"  [{q.status}: {q.message}]" if q.status != "ok" else ""
-        lines.append(
-            f"{q.claim:<24} {q.label[:48]:<48} count={q.count} retrieved={q.retrieved} "
-            f"new={q.new} stored={q.stored}{note}"
-        )
-    for c in summary.changes:
-        if c.changed and c.previous_refresh is not None:
-            lines.append(
-                f"{c.claim}: since refresh {c.previous_refresh}: +{len(c.added)} added, "
-                f"-{len(c.dropped)} dropped, {len(c.updated)} updated"
-            )
-    lines += _recheck_lines(summary)
-    t = summary.totals
-    lines.append(
-        f"refresh {summary.refresh_id} {summary.status}: {t['queries']} queries, "
-        f"{t['retrieved']} retrieved, {t['new']} new, {t['stored']} stored"
-    )
-    return "\n".join(lines)
-
-
-def _recheck_lines(summary: RefreshSummary) -> list[str]:
-    """The re-check in one line, then one line per newly retracted or flagged study."""
-    r = summary.recheck
-    lines = []
-    if r is not None and r.status != "skipped":
-        window = f" revised {r.since}..{r.until}" if r.since else ""
-        note = f"  [{r.status}: {r.message}]" if r.status != "ok" else ""
-        lines.append(
-            f"re-check ({r.mode}): {r.checked} linked record(s) checked{window},"
-            f" {len(r.revised)} fetched again, {len(r.changed)} changed,"
-            f" {r.requests} request(s){note}"
-        )
-    for f in summary.newly_flagged:
-        when = f", {f.date}" if f.date else ""
-        lines.append(f"NEWLY {f.flag.upper()}: PMID {f.pmid} ({f.source}{when})")
-    return lines
+    report_outcome(summary, as_json=as_json, quiet=app.quiet)

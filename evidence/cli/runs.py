@@ -71,3 +71,6 @@ def diff_command(
         for label, pmids in (("added", c.added), ("dropped", c.dropped), ("changed", c.changed)):
             if pmids:
                 click.echo(f"    {label} ({len(pmids)}): {' '.join(pmids)}")
+        for label, items in (("newly flagged", c.flagged), ("revised", c.revised)):
+            for item in items:
+                click.echo(f"    {label}: {item}")

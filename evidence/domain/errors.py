@@ -113,6 +113,13 @@ class InvalidVerdictError(EvidenceError):
     exit_code = 2
 
 
+class NeedsAttentionError(EvidenceError):
+    """The refresh finished, and something behind a claim changed: a study newly retracted
+    or flagged, or a claim's conclusion (exit 4, for cron)."""
+
+    exit_code = 4
+
+
 class IncompleteRunError(EvidenceError):
     """A refresh finished but did not get every record it should have."""
 

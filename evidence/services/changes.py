@@ -38,10 +38,19 @@ def claim_changes(session: Session, claim_set_id: int) -> list[ClaimChanges]:
 
 
 def with_record_changes(
-    changes: ClaimChanges, records: Sequence[RecordChangeInfo], since: datetime | None
+    changes: ClaimChanges,
+    records: Sequence[RecordChangeInfo],
+    since: datetime | None,
+    until: datetime | None = None,
 ) -> ClaimChanges:
-    """``changes`` with the studies flagged and revised after ``since`` (None: ever)."""
-    recent = [r for r in records if since is None or r.detected_at > as_utc(since)]
+    """``changes`` with the studies flagged and revised after ``since`` (None: ever) and up
+    to ``until`` (None: now)."""
+    recent = [
+        r
+        for r in records
+        if (since is None or r.detected_at > as_utc(since))
+        and (until is None or r.detected_at <= as_utc(until))
+    ]
     flagged: dict[str, None] = {}
     revised: dict[str, list[str]] = {}
     for record in recent:

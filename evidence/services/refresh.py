@@ -32,7 +32,7 @@ from evidence.domain.errors import (
     Terminated,
     UnknownClaimError,
 )
-from evidence.domain.views import ClaimChanges
+from evidence.domain.views import ClaimChanges, ClaimSummary
 from evidence.domain.vocab import (
     RUN_FAILED,
     RUN_INCOMPLETE,
@@ -40,7 +40,9 @@ from evidence.domain.vocab import (
     RUN_NO_RESULTS,
     RUN_OK,
 )
+from evidence.services import attention
 from evidence.services.annotate import annotate_links
+from evidence.services.attention import ConclusionChange
 from evidence.services.changes import claim_changes
 from evidence.services.fetch import FetchOutcome, fetch_and_store
 from evidence.services.recheck import CHANGED, RecheckSummary, recheck_linked
@@ -83,6 +85,7 @@ class RefreshSummary:
     reworded: dict[str, int] = field(default_factory=dict)  # claim -> new statement version
     recheck: RecheckSummary | None = None  # the re-check of linked records
     newly_flagged: list[FlaggedStudy] = field(default_factory=list)  # retracted/flagged now
+    conclusions: list[ConclusionChange] = field(default_factory=list)  # changed by this run
     message: str | None = None  # why the run stopped early (deadline), what was not done
 
     @property
@@ -111,6 +114,7 @@ class _Run:
     claim_ids: dict[str, int]
     query_ids: dict[tuple[str, str], int]
     deadline: Deadline | None = None
+    before: dict[str, ClaimSummary] = field(default_factory=dict)  # conclusions at the start
 
     def beat(self) -> None:
         """Refresh the run's heartbeat; stop here if the deadline has run out."""
@@ -175,6 +179,9 @@ def _conclude(run: _Run, specs: list[ClaimSpec]) -> None:
         refreshed = {c.id for c in specs}
         changes = claim_changes(session, run.claim_set_id)
         run.summary.changes = [c for c in changes if c.claim in refreshed]
+    with run.db.session() as session:
+        after = attention.conclusions(session, run.summary.article)
+    run.summary.conclusions = attention.changed(run.before, after)
 
 
 def _say_waiting(holder: Holder) -> None:
@@ -231,6 +238,8 @@ def _start(
     deadline: Deadline | None,
 ) -> _Run:
     identity = source.identity()
+    with db.session() as session:
+        before = attention.conclusions(session, claims_file.slug)
     with db.session(write=True) as session:
         synced = writes.sync_claims(session, claims_file)
         claim_set_id = synced.id
@@ -258,7 +267,7 @@ def _start(
             key,
             version,
         )
-    return _Run(db, source, summary, claim_set_id, claim_ids, query_ids, deadline)
+    return _Run(db, source, summary, claim_set_id, claim_ids, query_ids, deadline, before)
 
 
 def _options(specs: list[ClaimSpec], kind: str, deadline: Deadline | None) -> dict[str, object]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import as_utc, pmid_order
 from evidence.domain.errors import UnknownIdError
-from evidence.domain.views import ArticleArg
+from evidence.domain.views import ArticleArg, ClaimChanges
+from evidence.services.changes import with_record_changes
 from evidence.store import reads
 from evidence.store.history import ClaimHistory, RunRow, claim_history, refresh_runs
 
@@ -44,11 +45,13 @@ class ClaimDiff:
     added: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()  # found by both; the record was stored again in between
+    flagged: tuple[str, ...] = ()  # "PMID: retracted (Retraction Watch)", newly, in between
+    revised: tuple[str, ...] = ()  # "PMID: title, publication types", revised in between
 
     @property
     def any(self) -> bool:
         """True when something differs."""
-        return bool(self.added or self.dropped or self.changed)
+        return bool(self.added or self.dropped or self.changed or self.flagged or self.revised)
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,14 @@ def diff(
     for claim_id, key in found.claims:
         by_run = found.found.get(claim_id, {})
         before, after = by_run.get(first), by_run.get(second)
-        claims.append(_claim_diff(key, before, after, found, first, second))
+        base = _claim_diff(key, before, after, found, first, second)
+        records = with_record_changes(
+            ClaimChanges(key, first, second, (), (), ()),
+            found.record_changes.get(claim_id, []),
+            found.finished.get(first),
+            found.finished.get(second),
+        )
+        claims.append(replace(base, flagged=records.flagged, revised=records.revised))
     return RunDiff(ref.slug, first, second, tuple(claims))
 
 

@@ -125,6 +125,11 @@ def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
     return ClaimSetRef(found.id, found.slug, article)
 
 
+def stored_slugs(session: Session) -> list[str]:
+    """The articles (claim-set slugs) stored, in order."""
+    return list(session.scalars(select(ClaimSet.slug).order_by(ClaimSet.slug)))
+
+
 def claim_keys(session: Session, slug: str) -> list[str]:
     """The active claim ids of claim set ``slug``, in order."""
     return list(
