@@ -64,3 +64,19 @@ def test_runs_and_diff_follow_what_changed(
     assert "neuroplasticity: not searched in refresh 1 and 2" in shown
     unknown = run(env, "diff", "1", "9")
     assert unknown.exit_code == 2 and "unknown refresh run '9' (known: 1, 2)" in unknown.stderr
+
+
+def test_status_says_when_the_ledger_was_last_refreshed_and_rechecked(
+    tmp_path: Path, eutils_server_factory: Callable[..., Any]
+) -> None:
+    terms = [q.full_term for q in load_claims(BUNDLED).claim("nmda-blockade").queries]
+    server = eutils_server_factory(synthetic_records(["301"]), {t: ["301"] for t in terms})
+    env = {"EVIDENCE_EUTILS_URL": server.url, "EVIDENCE_DATABASE_URL": str(tmp_path / "s.db")}
+    args = ("refresh", str(BUNDLED), "--claim", "nmda-blockade")
+    assert run(env, *args).exit_code == 0
+    first = json.loads(run(env, "status", "--json").stdout)
+    assert first["last_refresh"]["run_id"] == 1 and first["last_recheck"] is not None
+    assert run(env, *args).exit_code == 0
+    text = run(env, "status").stdout.splitlines()[0]
+    assert text.startswith("ketamine-infusion-chronic-pain: last refresh 2 (")
+    assert ", ok); last re-check: 20" in text

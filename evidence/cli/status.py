@@ -1,14 +1,19 @@
-"""``evidence status``: per claim, what the evidence amounts to."""
+"""``evidence status``: per claim, what the evidence amounts to, and how fresh the ledger is."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, echo_json, json_option
 from evidence.domain.views import ArticleChoice
+
+if TYPE_CHECKING:
+    from evidence.domain.views import ClaimReport, ClaimSummary
+    from evidence.services.views import StatusView
 
 
 @click.command("status")
@@ -21,41 +26,76 @@ def status_command(app: App, slug: ArticleChoice, as_json: bool) -> None:
     The conclusion states direction and certainty together ("Contradicted · high
     certainty"), or why nothing can be said yet ("Search failed", "Never searched", "No
     studies found", "Not judged yet"), by the rules in docs/certainty.md; machine
-    suggestions never change it.
+    suggestions never change it. Also when the ledger was last refreshed and re-checked.
     """
-    from evidence.services.views import load_report
+    from evidence.services.views import status
 
     with app.database(create=False).session() as session:
-        data = load_report(session, slug)
-    summaries = [claim.summarized for claim in data.claims]
-    flagged = {
-        claim.key: [(study.pmid, study.status_sources) for study in claim.studies if study.badges]
-        for claim in data.claims
-    }
+        view = status(session, slug)
     if as_json:
-        claims = [
-            {**asdict(s), "flagged": [
-                {"pmid": pmid, "flag_sources": [f.to_json() for f in sources]}
-                for pmid, sources in flagged[s.claim]
-            ]}
-            for s in summaries
-        ]  # fmt: skip
-        echo_json({"article": data.article.slug, "claims": claims})
+        echo_json(status_json(view))
         return
-    for s in summaries:
-        click.echo(f"{s.claim}: {s.conclusion_label} ({s.studies} studies)")
-        searched = f"{s.last_searched:%Y-%m-%d %H:%M:%S} UTC" if s.last_searched else "never"
-        click.echo(f"  last searched: {searched}; new since the last review: {s.new_since_review}")
-        levels = ", ".join(f"level {k}: {v}" for k, v in sorted(s.by_level.items()))
-        verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_verdict.items()))
-        click.echo(f"  by level: {levels or 'none'}")
-        click.echo(f"  reviewer verdicts: {verdicts or 'none'}")
-        machine = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_suggestion.items()))
-        click.echo(f"  machine suggestions (not verdicts): {machine or 'none'}")
-        if s.retracted:
-            by = ", ".join(f"{k}: {v}" for k, v in sorted(s.retracted_by_source.items()))
-            click.echo(f"  RETRACTED studies: {s.retracted} ({by})")
-        for pmid, sources in flagged[s.claim]:
-            click.echo(f"  PMID {pmid}: {'; '.join(f.badge for f in sources)}")
-        for reason in s.reasons:
-            click.echo(f"  - {reason}")
+    click.echo(freshness(view))
+    for claim in view.report.claims:
+        click.echo("\n".join(claim_lines(claim)))
+
+
+def status_json(view: StatusView) -> dict[str, Any]:
+    """The status as JSON-ready data."""
+    refresh = view.report.last_refresh
+    return {
+        "article": view.report.article.slug,
+        "last_refresh": asdict(refresh) if refresh else None,
+        "last_recheck": view.last_recheck,
+        "claims": [
+            {
+                **asdict(claim.summarized),
+                "flagged": [
+                    {"pmid": s.pmid, "flag_sources": [f.to_json() for f in s.status_sources]}
+                    for s in claim.studies
+                    if s.badges
+                ],
+            }
+            for claim in view.report.claims
+        ],
+    }
+
+
+def freshness(view: StatusView) -> str:
+    """``article: last refresh 12 (2026-11-30 06:00:03 UTC, ok); last re-check ...``."""
+    refresh = view.report.last_refresh
+    text = f"{view.report.article.slug}: "
+    if refresh is None:
+        text += "never refreshed"
+    else:
+        text += f"last refresh {refresh.run_id} ({refresh.started_at:%Y-%m-%d %H:%M:%S} UTC,"
+        text += f" {refresh.status})"
+    checked = view.last_recheck
+    text += f"; last re-check: {f'{checked:%Y-%m-%d %H:%M:%S} UTC' if checked else 'never'}"
+    return text
+
+
+def claim_lines(claim: ClaimReport) -> list[str]:
+    """The lines of one claim."""
+    s: ClaimSummary = claim.summarized
+    searched = f"{s.last_searched:%Y-%m-%d %H:%M:%S} UTC" if s.last_searched else "never"
+    levels = ", ".join(f"level {k}: {v}" for k, v in sorted(s.by_level.items()))
+    verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_verdict.items()))
+    machine = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_suggestion.items()))
+    lines = [
+        f"{s.claim}: {s.conclusion_label} ({s.studies} studies)",
+        f"  last searched: {searched}; new since the last review: {s.new_since_review}",
+        f"  by level: {levels or 'none'}",
+        f"  reviewer verdicts: {verdicts or 'none'}",
+        f"  machine suggestions (not verdicts): {machine or 'none'}",
+    ]
+    if s.retracted:
+        by = ", ".join(f"{k}: {v}" for k, v in sorted(s.retracted_by_source.items()))
+        lines.append(f"  RETRACTED studies: {s.retracted} ({by})")
+    lines += [
+        f"  PMID {study.pmid}: {'; '.join(f.badge for f in study.status_sources)}"
+        for study in claim.studies
+        if study.badges
+    ]
+    lines += [f"  - {reason}" for reason in s.reasons]
+    return lines

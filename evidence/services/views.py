@@ -14,6 +14,7 @@ from evidence.domain.errors import UnknownClaimError
 from evidence.domain.views import ArticleArg, ClaimReport, ReportData, StudyInfo, study_order
 from evidence.services.changes import claim_changes
 from evidence.store import reads
+from evidence.store import recheck as recheck_store
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,19 @@ def _queue_item(claim_key: str, study: StudyInfo) -> QueueItem:
         key_sentence=study.key_sentence,
         suggested_stance=study.suggested_stance,
     )
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What ``evidence status`` shows: the report's summaries and when the ledger was last
+    refreshed and re-checked."""
+
+    report: ReportData
+    last_recheck: datetime | None
+
+
+def status(session: Session, slug: ArticleArg = None) -> StatusView:
+    """The article's claim summaries, last refresh and last successful re-check."""
+    data = load_report(session, slug)
+    ref = reads.resolve_claim_set(session, data.article.slug)
+    return StatusView(data, recheck_store.last_recheck(session, ref.id))
