@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, inspect
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,6 +87,8 @@ def check_sqlite_file(path: Path, *, create: bool, make_folder: bool) -> None:
         raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}") from exc
 
 
+HEAD_REVISION = "0008"  # the newest migration (a test compares it with Alembic's head)
+MIGRATION_LOCK = 7_310_425_301  # PostgreSQL advisory lock key held while migrating
 WRITE_OPTION = "evidence_write"  # a session's execution option: its transaction will write
 
 
@@ -195,6 +197,16 @@ def describe(exc: BaseException, *secrets: str | None) -> str:
     return text or exc.__class__.__name__
 
 
+def stored_revision(connection: Connection) -> str | None:
+    """The schema's revision as stored in ``alembic_version`` (None: no schema yet)."""
+    try:
+        with connection.begin_nested() if connection.in_transaction() else connection.begin():
+            row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    except SQLAlchemyError:
+        return None
+    return str(row[0]) if row else None
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema's Alembic revision, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext
@@ -226,10 +238,10 @@ class Database:
             check_sqlite_file(path, create=create, make_folder=make_folder)
         self.engine = create_db_engine(url)
         try:
-            with self.engine.connect():
-                pass  # the first connection: SQLite's PRAGMAs, the server's login
-            if migrate:
-                upgrade(self.engine)
+            with self.engine.connect() as connection:  # SQLite's PRAGMAs, the server's login
+                current = stored_revision(connection)
+            if migrate and current != HEAD_REVISION:
+                upgrade(self.engine)  # Alembic only when behind: it is slow to load
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise open_error(parsed, exc) from exc

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from evidence.domain.errors import StoreError
-from evidence.store.db import display_name
+from evidence.store.db import MIGRATION_LOCK, WRITE_OPTION, display_name
 from evidence.store.models import Base
 
 config = context.config
@@ -28,7 +28,14 @@ def run_migrations() -> None:
             # enforced, dropping a parent table that has child rows fails. The pragma
             # only takes effect outside a transaction, so set it before beginning one.
             _pragma(connection, "foreign_keys=OFF")
+        # One migrating process at a time: SQLite takes the write lock when the transaction
+        # begins (others wait, busy_timeout); PostgreSQL a transaction advisory lock. Alembic
+        # reads the schema's revision after that, so a process that waited finds the work
+        # done and does nothing.
+        connection = connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
+            if not sqlite:
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,
