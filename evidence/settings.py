@@ -68,6 +68,10 @@ class EutilsSettings:
     read_timeout: float = 60.0
     request_deadline: float = 300.0  # whole answer, however slowly it drips
     max_attempts: int = 5
+    # Answers larger than these are refused at once (permanent, never retried): an esearch
+    # page holds at most 10,000 ids (~200 KB), an efetch batch 500 records (~6 MB typical).
+    max_esearch_bytes: int = 16 * 1024 * 1024
+    max_efetch_bytes: int = 64 * 1024 * 1024
     rate_file: Path | None = None  # None: default_rate_file(base_url)
 
     @property
@@ -127,6 +131,8 @@ class Settings:
             email=email or env.get("NCBI_EMAIL") or config.get("email") or None,
             tool=env.get("EVIDENCE_TOOL") or config.get("tool") or DEFAULT_TOOL,
             read_timeout=_number(env, "EVIDENCE_TIMEOUT", 60.0, float),
+            max_esearch_bytes=_number(env, "EVIDENCE_MAX_ESEARCH_BYTES", 16 * 1024 * 1024, int),
+            max_efetch_bytes=_number(env, "EVIDENCE_MAX_EFETCH_BYTES", 64 * 1024 * 1024, int),
             max_attempts=_number(env, "EVIDENCE_MAX_ATTEMPTS", 5, int),
             rate_file=Path(rate_file).expanduser() if rate_file else None,
         )

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import requests
-from lxml import etree
 
 from evidence.domain.errors import PermanentPubMedError, PubMedError, TransientPubMedError
 from evidence.settings import EutilsSettings
@@ -35,11 +34,9 @@ def records_for(ids: list[str]) -> dict[str, bytes]:
     return {pmid: synthetic_record(pmid) for pmid in ids}
 
 
-def article_pmids(xml: bytes) -> list[str]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(xml, parser)
-    assert root.tag == "PubmedArticleSet"
-    return [str(e.findtext("MedlineCitation/PMID")) for e in root.iterchildren("PubmedArticle")]
+def batch_pmids(batch: Any) -> list[str]:
+    """The PMIDs of a batch's parsed records, in order."""
+    return [r.pmid for r in batch.records]
 
 
 # -- esearch -------------------------------------------------------------------------
@@ -168,7 +165,7 @@ def test_efetch_posts_batches_of_at_most_500_ids(
     assert [len(b.requested) for b in batches] == [500, 500, 201]
     assert [pmid for b in batches for pmid in b.requested] == ids
     for batch in batches:
-        assert article_pmids(batch.xml) == list(batch.requested)
+        assert batch_pmids(batch) == list(batch.requested)
         assert (batch.requests, batch.retries) == (1, ())
     sent = server.requests_to("efetch.fcgi")
     assert [r.method for r in sent] == ["POST"] * 3
@@ -199,7 +196,7 @@ def test_efetch_of_nothing_sends_nothing_and_unknown_ids_give_an_empty_set(
     client = eutils_client_factory(server)
     assert list(client.efetch([])) == [] and server.requests == []
     (batch,) = client.efetch(["99999999", "99999999"])
-    assert batch.requested == ("99999999",) and article_pmids(batch.xml) == []
+    assert batch.requested == ("99999999",) and batch_pmids(batch) == []
 
 
 # -- etiquette -----------------------------------------------------------------------
@@ -290,7 +287,7 @@ def run(client: EutilsClient, endpoint: str, ids: list[str]) -> list[str]:
     """Search (esearch) or fetch (efetch) ``ids``; return the PMIDs obtained."""
     if endpoint == "esearch":
         return list(client.esearch("t").pmids)
-    return [pmid for batch in client.efetch(ids) for pmid in article_pmids(batch.xml)]
+    return [pmid for batch in client.efetch(ids) for pmid in batch_pmids(batch)]
 
 
 @pytest.mark.parametrize(

@@ -28,15 +28,17 @@ from evidence.domain.errors import (
     SourceUnreachableError,
     TransientPubMedError,
 )
+from evidence.domain.records import Article, DeletedCitation
 from evidence.settings import EutilsSettings, redact
 from evidence.sources.base import SearchResult, SliceInfo
 from evidence.sources.eutils.esearch import EsearchPage
 from evidence.sources.eutils.pacing import RateLimiter, backoff_delay, parse_retry_after
-from evidence.sources.eutils.responses import BadBody, check_efetch, one_line, read_esearch
+from evidence.sources.eutils.responses import BadBody, one_line, read_efetch, read_esearch
 from evidence.sources.eutils.slicing import search_in_slices, shortfall, uid_range_term
 from evidence.sources.eutils.transport import (
     HttpTransport,
     Reply,
+    ResponseTooLarge,
     SlowResponse,
     retry_cause,
     unreachable_cause,
@@ -60,10 +62,10 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FetchBatch:
-    """One complete efetch answer (a ``PubmedArticleSet``) for up to 500 ids."""
+    """One complete efetch answer for up to 500 ids, parsed once as it was checked."""
 
     requested: tuple[str, ...]
-    xml: bytes
+    records: tuple[Article | DeletedCitation, ...]
     requests: int
     retries: tuple[str, ...]
 
@@ -144,6 +146,7 @@ class EutilsClient:
         self.stats = ClientStats()
         self._transport = HttpTransport(settings, session, clock)
         self._sleep = sleep
+        self._limits = {ESEARCH: settings.max_esearch_bytes, EFETCH: settings.max_efetch_bytes}
         self._clock = clock
         # In real time the budget is shared, through a locked file, with every process
         # talking to this server; an injected (fake) clock paces this client alone.
@@ -250,8 +253,8 @@ class EutilsClient:
             batch = pmids[start : start + batch_size]
             tally = ClientStats()
             params = {"db": "pubmed", "retmode": "xml", "id": ",".join(batch)}
-            body = self._request(EFETCH, params, _read_efetch, tally)
-            yield FetchBatch(batch, body, tally.requests, tuple(tally.retries))
+            records = self._request(EFETCH, params, read_efetch, tally)
+            yield FetchBatch(batch, records, tally.requests, tuple(tally.retries))
 
     # -- etiquette ----------------------------------------------------------------
 
@@ -355,8 +358,18 @@ class EutilsClient:
         self.stats.requests += 1
         start = self._clock()
         budget = None if self.deadline is None else max(self.deadline.remaining(), 0.001)
+        cap = self._limits[endpoint]
         try:
-            reply = self._transport.post(endpoint, sent, budget=budget)
+            reply = self._transport.post(endpoint, sent, budget=budget, max_bytes=cap)
+        except ResponseTooLarge as exc:
+            raise PermanentPubMedError(
+                self._reject(
+                    endpoint,
+                    sent,
+                    f"{exc}; refused, nothing stored (the limit is a setting:"
+                    f" EVIDENCE_MAX_{endpoint.split('.')[0].upper()}_BYTES)",
+                )
+            ) from None
         except requests.RequestException as exc:
             log.debug(
                 "POST %s -> %s after %.3fs", endpoint, type(exc).__name__, self._clock() - start
@@ -440,11 +453,6 @@ def _paging_params(first_params: Mapping[str, str], first: EsearchPage) -> dict[
             paging["sort"] = first_params["sort"]
         return paging
     return {k: v for k, v in first_params.items() if k not in ("usehistory", "retstart", "retmax")}
-
-
-def _read_efetch(body: bytes) -> bytes:
-    check_efetch(body)
-    return body
 
 
 def _describe(params: Mapping[str, str]) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from evidence.domain.errors import ParseError
-from evidence.sources.eutils.esearch import EsearchPage, element_text, parse_esearch, safe_xml
+from evidence.domain.records import Article, DeletedCitation
+from evidence.sources.eutils.esearch import EsearchPage, parse_esearch
+from evidence.sources.pubmed_xml.parser import parse
 
 # <ERROR> texts that retrying cannot fix. Checked before anything else, so that
 # "Search Backend failed: ... 'retstart' cannot be larger than 9998" is permanent.
@@ -19,6 +21,9 @@ _PERMANENT_ERRORS = re.compile(
 _CAUSE_LENGTH = 160
 # libxml2's own limits: what a server sends that trips them is an attack, not a glitch.
 _HOSTILE_ERRORS = re.compile(r"amplification|excessive depth|huge input", re.IGNORECASE)
+# libxml2 refuses these without huge_tree; retrying cannot change the answer
+_TOO_BIG_ERRORS = re.compile(r"text node too long|huge text node|xmlSAX2Characters", re.I)
+_ERROR = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
@@ -80,19 +85,23 @@ def read_esearch(body: bytes) -> EsearchPage:
     return page
 
 
-def check_efetch(body: bytes) -> None:
-    """Accept only a complete ``PubmedArticleSet`` document (possibly empty)."""
+def read_efetch(body: bytes) -> tuple[Article | DeletedCitation, ...]:
+    """The records of a complete ``PubmedArticleSet`` (possibly empty), parsed once: the
+    streaming parser that builds the records also proves the document whole. Else
+    :class:`BadBody` (``<ERROR>``, cut, foreign or hostile body)."""
     check_not_error_page(body)
     check_not_hostile(body)
+    head = body[:4000]
+    if b"<PubmedArticleSet" not in head:
+        errors = [one_line(m.decode("utf-8", "replace")) for m in _ERROR.findall(body[:20_000])]
+        if errors:
+            raise error_in_200("; ".join(errors))
+        if not body.strip():
+            raise BadBody("empty efetch answer", transient=True)
     try:
-        root = safe_xml(body)
+        return tuple(parse(body))
     except ParseError as exc:
         raise _unparsable(body, exc, "efetch") from None
-    errors = [one_line(element_text(e)) for e in root.iterfind("ERROR")]
-    if errors:
-        raise error_in_200("; ".join(errors))
-    if root.tag != "PubmedArticleSet":
-        raise BadBody(f"unexpected efetch root <{root.tag}>", transient=True)
 
 
 def _unparsable(body: bytes, exc: ParseError, endpoint: str) -> BadBody:
@@ -100,6 +109,8 @@ def _unparsable(body: bytes, exc: ParseError, endpoint: str) -> BadBody:
     reason = one_line(str(exc), 100)
     if _HOSTILE_ERRORS.search(reason):
         return BadBody(f"hostile XML: {reason}", transient=False)
+    if _TOO_BIG_ERRORS.search(reason):
+        return BadBody(f"an element too large to parse: {reason}", transient=False)
     opened = endpoint == "efetch" and b"<PubmedArticleSet" in body[:2000]
     if opened and not body.rstrip().endswith(b"</PubmedArticleSet>"):
         return BadBody("truncated body", transient=True)

@@ -18,7 +18,6 @@ from evidence.sources.base import (
 )
 from evidence.sources.eutils.client import EutilsClient, clean_pmids
 from evidence.sources.eutils.revised import cheaper_plan, day
-from evidence.sources.pubmed_xml.parser import parse
 
 log = logging.getLogger("evidence.fetch")
 
@@ -51,7 +50,7 @@ class EutilsSource:
     def fetch(self, pmids: Sequence[str]) -> Iterator[FetchedBatch]:
         """efetch in batches of 500; each answer parsed whole before it is handed on."""
         for batch in self.client.efetch(pmids):
-            articles, deleted = split_deleted(parse(batch.xml))
+            articles, deleted = split_deleted(batch.records)
             yield FetchedBatch(
                 requested=batch.requested,
                 articles=tuple(articles),

@@ -22,6 +22,15 @@ class SlowResponse(requests.exceptions.ReadTimeout):
     """The whole answer did not arrive within the request deadline (slow drip)."""
 
 
+class ResponseTooLarge(requests.RequestException):
+    """The answer is larger than the endpoint's limit: refused, reading stops at the limit."""
+
+    def __init__(self, limit: int, declared: int | None = None) -> None:
+        self.limit = limit
+        said = f" (Content-Length {declared:,})" if declared is not None else ""
+        super().__init__(f"answer over {limit:,} bytes{said}")
+
+
 @dataclass(frozen=True)
 class Reply:
     """An HTTP answer read in full."""
@@ -46,13 +55,20 @@ class HttpTransport:
         self._clock = clock
 
     def post(
-        self, endpoint: str, params: Mapping[str, str], *, budget: float | None = None
+        self,
+        endpoint: str,
+        params: Mapping[str, str],
+        *,
+        budget: float | None = None,
+        max_bytes: int | None = None,
     ) -> Reply:
         """Send one request; raise a ``requests`` exception on transport failure.
 
         The body is read as it arrives under an overall deadline, so a server that
         drips bytes slowly cannot hold a request open past ``request_deadline``.
         ``budget`` (seconds) cuts the timeouts and that deadline shorter still.
+        ``max_bytes``: a larger answer raises :class:`ResponseTooLarge` as soon as it shows
+        (its Content-Length, or the bytes read): memory stays bounded by the limit.
         """
         url = self.settings.base_url.rstrip("/") + "/" + endpoint
         limit = float("inf") if budget is None else budget
@@ -62,7 +78,8 @@ class HttpTransport:
         )
         deadline = self._clock() + min(self.settings.request_deadline, limit)
         with self._session.post(url, data=dict(params), timeout=timeout, stream=True) as response:
-            body = self._read_body(response, deadline)
+            _check_declared_length(response, max_bytes)
+            body = self._read_body(response, deadline, max_bytes)
             return Reply(response.status_code, response.headers, body)
 
     def close(self) -> None:
@@ -70,13 +87,19 @@ class HttpTransport:
         if self._owns_session:
             self._session.close()
 
-    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+    def _read_body(
+        self, response: requests.Response, deadline: float, max_bytes: int | None
+    ) -> bytes:
         """Read the body; urllib3's errors become requests' (as ``iter_content`` does)."""
         chunks = []
+        size = 0
         try:
             # read1 returns whatever has arrived, so the deadline is checked as bytes come in.
             while chunk := response.raw.read1(CHUNK_SIZE, decode_content=True):
                 chunks.append(chunk)
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise ResponseTooLarge(max_bytes)
                 if self._clock() > deadline:
                     raise SlowResponse(
                         f"answer not complete after {self.settings.request_deadline:g} s"
@@ -88,6 +111,13 @@ class HttpTransport:
         except urllib3.exceptions.DecodeError as exc:
             raise requests.exceptions.ContentDecodingError(exc) from None
         return b"".join(chunks)
+
+
+def _check_declared_length(response: requests.Response, max_bytes: int | None) -> None:
+    """Refuse at once an answer whose Content-Length is over the limit."""
+    declared = response.headers.get("Content-Length", "")
+    if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLarge(max_bytes, int(declared))
 
 
 def unreachable_cause(exc: requests.RequestException) -> tuple[str, bool] | None:
