@@ -109,6 +109,12 @@ class InvalidVerdictError(EvidenceError):
     exit_code = 2
 
 
+class NothingToWithdrawError(EvidenceError):
+    """Undo asked for, but the reviewer has no current verdict on the pair."""
+
+    exit_code = 2
+
+
 class IncompleteRunError(EvidenceError):
     """A refresh finished but did not get every record it should have."""
 
