@@ -89,6 +89,7 @@ class Settings:
     claims_file: Path = DEFAULT_CLAIMS_FILE  # the default claims file
     reports_dir: Path = DEFAULT_REPORTS_DIR
     default_database_url: str = DEFAULT_DATABASE_URL  # data/evidence.db of the project
+    secret_key: Secret | None = None  # signs the desk's session cookie; random per start if None
 
     @classmethod
     def from_env(
@@ -136,6 +137,9 @@ class Settings:
             claims_file=_setting_path(found, config, "claims", DEFAULT_CLAIMS_FILE),
             reports_dir=_setting_path(found, config, "reports", DEFAULT_REPORTS_DIR),
             default_database_url=default_db,
+            secret_key=Secret(env["EVIDENCE_SECRET_KEY"])
+            if env.get("EVIDENCE_SECRET_KEY")
+            else None,
         )
 
     @property
