@@ -12,6 +12,7 @@ import pytest
 from evidence.settings import EutilsSettings, Secret
 from evidence.sources.eutils.client import EutilsClient
 from tests.db_support import database_url, postgres_url  # noqa: F401  (store fixtures)
+from tests.desk_data import desk_db, desk_template  # noqa: F401  (review desk fixtures)
 from tests.eutils_server import EutilsServer, Searches, load_records
 
 TESTS_DIR = Path(__file__).resolve().parent

@@ -168,7 +168,7 @@ def reviewer_rows(
         .where(Verdict.claim_id == claim.id, Verdict.reviewer == reviewer)
         .order_by(Verdict.created_at.desc(), Verdict.id.desc())
         .limit(limit)
-    ).tuples()
+    )
     return [
         (
             row.pmid,
@@ -278,7 +278,7 @@ def studies(session: Session, claim_id: int, pmids: Sequence[str]) -> list[Study
         )
     )
     found: dict[str, StudyInfo] = {}
-    for link, article in rows.tuples():
+    for link, article in rows:
         study = _study(article, authors[article.pmid], types[article.pmid], article.pmid in noted)
         found[article.pmid] = replace(
             study,
