@@ -48,7 +48,7 @@ REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "shared_css"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "shared_css", "favicon"})
 NAMELESS_ENDPOINTS = frozenset({"auth.name", "auth.logout"})  # signed in, no name yet
 BAD_INPUT = (UnknownIdError, InvalidVerdictError, NothingToWithdrawError, MissingReviewerError)
 
@@ -118,6 +118,7 @@ def create_app(
     for module in (home, queue, card, report):
         app.register_blueprint(module.bp)
     app.add_url_rule("/shared/conclusion.css", "shared_css", shared_css)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: Response(status=204))
 
     app.before_request(refuse_other_origins)
     app.before_request(require_session)
@@ -147,15 +148,22 @@ def issue_login_url(app: Flask, base_url: str) -> str:
 
 
 def refuse_other_origins() -> Response | None:
-    """A POST must come from this origin: ``Sec-Fetch-Site`` and ``Origin`` when sent."""
+    """A POST must come from this origin.
+
+    Browsers say where a request comes from in ``Sec-Fetch-Site`` (no page can set it):
+    only ``same-origin`` (or ``none``, typed by the user) passes. Without it, ``Origin``,
+    when sent, must be this server's. (``Origin`` alone is not enough: under
+    ``Referrer-Policy: no-referrer`` Chromium sends ``Origin: null`` for same-origin POSTs.)
+    """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
     site = request.headers.get("Sec-Fetch-Site")
     origin = request.headers.get("Origin")
-    own = request.host_url.rstrip("/")
-    if (site is not None and site not in ("same-origin", "none")) or (
-        origin is not None and origin != own
-    ):
+    if site is not None:
+        refused = site not in ("same-origin", "none")
+    else:
+        refused = origin is not None and origin != request.host_url.rstrip("/")
+    if refused:
         _refused(403, f"cross-origin POST refused (Origin {origin!r}, Sec-Fetch-Site {site!r})")
         return error_page(403, "Requests from other sites are refused.")
     return None
@@ -182,7 +190,7 @@ def security_headers(response: Response) -> Response:
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    if request.endpoint not in ("static", "shared_css"):
+    if request.endpoint not in ("static", "shared_css", "favicon"):
         headers["Cache-Control"] = "no-store"
     return response
 
