@@ -166,6 +166,19 @@ def standing_verdicts(verdicts: Sequence[VerdictInfo]) -> tuple[VerdictInfo, ...
     return tuple(v for v in verdicts if latest[v.reviewer] != WITHDRAWN)
 
 
+def current_verdicts_of(standing: Sequence[VerdictInfo]) -> dict[str, str]:
+    """Each reviewer's latest verdict on the claim's current wording, from standing rows."""
+    return {v.reviewer: v.verdict for v in standing if v.current_wording}
+
+
+def consensus_of(current: dict[str, str]) -> str | None:
+    """The common verdict of ``current`` (reviewer -> verdict), "disputed", or None."""
+    found = set(current.values())
+    if not found:
+        return None
+    return found.pop() if len(found) == 1 else DISPUTED
+
+
 def is_funding_type(publication_type: str) -> bool:
     """True for PubMed's funding publication types ("Research Support, N.I.H., Extramural")."""
     return publication_type.casefold().startswith("research support")
@@ -229,7 +242,7 @@ class StudyInfo:
     @property
     def current_verdicts(self) -> dict[str, str]:
         """Each reviewer's latest verdict on the claim's current wording (none if withdrawn)."""
-        return {v.reviewer: v.verdict for v in self.standing if v.current_wording}
+        return current_verdicts_of(self.standing)
 
     @property
     def level_label(self) -> str:
@@ -242,10 +255,7 @@ class StudyInfo:
 
 def consensus_verdict(study: StudyInfo) -> str | None:
     """The reviewers' common verdict, "disputed" when their latest verdicts differ, or None."""
-    current = set(study.current_verdicts.values())
-    if not current:
-        return None
-    return current.pop() if len(current) == 1 else DISPUTED
+    return consensus_of(study.current_verdicts)
 
 
 def study_order(study: StudyInfo) -> tuple[int, float, bool, int, int, str]:

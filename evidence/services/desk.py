@@ -4,7 +4,7 @@ recording and withdrawing verdicts, and where to go next.
 Every rule is the domain's: a pair's state comes from
 :func:`~evidence.domain.views.standing_verdicts` (undo), the re-review rule
 (:func:`~evidence.domain.views.rereview_reason`) and the consensus
-(:func:`~evidence.domain.views.consensus_verdict`), applied to the claim's verdict rows
+(:func:`~evidence.domain.views.consensus_of`), applied to the claim's verdict rows
 (only pairs that have one, however many studies are linked); verdicts are recorded and
 withdrawn by :mod:`evidence.services.review`, as the CLI does. Level, flag and a search
 over title and abstract are narrowed in SQL (:mod:`evidence.store.desk`), in study order;
@@ -26,7 +26,9 @@ from evidence.domain.views import (
     ClaimSummary,
     StudyInfo,
     VerdictInfo,
-    consensus_verdict,
+    consensus_of,
+    current_verdicts_of,
+    rereview_reason,
     standing_verdicts,
 )
 from evidence.domain.vocab import NOT_REVIEWED, VERDICT_FILTERS, VERDICTS
@@ -396,6 +398,7 @@ def judge(
 ) -> Judged:
     """Record ``reviewer``'s verdict (the CLI's ``review set``) and find the next study to
     judge: the first after this one in the queue still to do, wrapping round."""
+    store.begin_write(session)  # a refresh may be writing: wait for it, never fail
     ref, claim = _claim(session, slug, claim_key)
     _check_linked(session, claim, pmid)
     row = review.record_verdict(
@@ -409,6 +412,7 @@ def judge(
 
 def undo(session: Session, slug: ArticleArg, claim_key: str, pmid: str, *, reviewer: str) -> Judged:
     """Withdraw ``reviewer``'s current verdict on the pair (an appended ``withdrawn`` row)."""
+    store.begin_write(session)
     ref, claim = _claim(session, slug, claim_key)
     _check_linked(session, claim, pmid)
     row = review.withdraw_verdict(
@@ -424,25 +428,14 @@ def pair_state(pair: store.JudgedPair | None, reviewer: str) -> PairState:
     """The state of a pair by the domain's rules (standing verdicts, re-review, consensus)."""
     if pair is None:
         return NOT_JUDGED_STATE
-    study = StudyInfo(
-        pmid=pair.pmid,
-        title="",
-        authors=(),
-        journal=None,
-        year=None,
-        doi=None,
-        pmc=None,
-        publication_types=(),
-        retracted=False,
-        flags=pair.flags,
-        verdicts=pair.verdicts,
-        record_sha256=pair.record_sha256,
-    )
+    standing = standing_verdicts(pair.verdicts)
+    current = current_verdicts_of(standing)
+    latest = standing[-1] if standing else None
     return PairState(
-        judged=bool(study.standing),
-        rereview=study.rereview_reason,
-        consensus=consensus_verdict(study),
-        mine=study.current_verdicts.get(reviewer),
+        judged=bool(standing),
+        rereview=rereview_reason(pair.flags, pair.record_sha256, latest),
+        consensus=consensus_of(current),
+        mine=current.get(reviewer),
     )
 
 

@@ -15,12 +15,13 @@ page shows, each read in a fixed number of statements:
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, func, or_, select
+from sqlalchemy import Select, Text, cast, false, func, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from evidence.domain.audit import as_utc
@@ -72,6 +73,17 @@ class StudyFilter:
     level: int | None = None
     flag: str | None = None
     search: str | None = None
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (call it first, before any read).
+
+    SQLite (WAL) refuses at once, without waiting, a transaction that read and then writes
+    after another process (a refresh) committed in between: "database is locked". A write
+    as the first statement takes the write lock up front, waiting its turn instead. The
+    statement changes nothing (on PostgreSQL it is a no-op).
+    """
+    session.execute(update(ClaimSet).where(false()).values(slug=ClaimSet.slug))
 
 
 def desk_claim(session: Session, claim_set_id: int, key: str) -> DeskClaim | None:
@@ -126,10 +138,10 @@ def judged_pairs(
             Verdict.note,
             Verdict.created_at,
             Verdict.record_sha256,
-            Verdict.flags_at_review,
+            cast(Verdict.flags_at_review, Text).label("flags_at_review"),
             judged.c.version,
             Article.record_sha256.label("stored_sha256"),
-            Article.flags,
+            cast(Article.flags, Text).label("flags"),
         )
         .join(Article, Article.pmid == Verdict.pmid)
         .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
@@ -148,12 +160,13 @@ def judged_pairs(
                 row.note,
                 as_utc(row.created_at),
                 row.record_sha256,
-                tuple(row.flags_at_review or ()),
+                _words(row.flags_at_review),
                 statement_version=row.version,
                 current_wording=row.version == claim.statement_version,
             )
         )
-        records.setdefault(row.pmid, (row.stored_sha256, tuple(row.flags or ())))
+        if row.pmid not in records:
+            records[row.pmid] = (row.stored_sha256, _words(row.flags))
     return {p: JudgedPair(p, *records[p], tuple(v)) for p, v in rows.items()}
 
 
@@ -305,6 +318,13 @@ def is_linked(session: Session, claim_id: int, pmid: str) -> bool:
         )
         or 0
     ) > 0
+
+
+def _words(json_text: str | None) -> tuple[str, ...]:
+    """A JSON list of words (read as text: the JSON type's processing costs more)."""
+    if not json_text or json_text == "[]":
+        return ()
+    return tuple(str(w) for w in json.loads(json_text) or ())
 
 
 def like_escape(text: str) -> str:
