@@ -98,6 +98,7 @@ class Settings:
     default_database_url: str = DEFAULT_DATABASE_URL  # data/evidence.db of the project
     retraction_watch_url: str = RETRACTION_WATCH_URL.format(email=PLACEHOLDER_EMAIL)
     deadline: float | None = None  # seconds a refresh may take (None: no limit)
+    secret_key: Secret | None = None  # signs the desk's session cookie; random per start if None
 
     @classmethod
     def from_env(
@@ -152,6 +153,9 @@ class Settings:
             default_database_url=default_db,
             retraction_watch_url=watch,
             deadline=_duration(env, "EVIDENCE_DEADLINE"),
+            secret_key=Secret(env["EVIDENCE_SECRET_KEY"])
+            if env.get("EVIDENCE_SECRET_KEY")
+            else None,
         )
 
     @property

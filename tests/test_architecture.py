@@ -30,7 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"domain"},
     "services": {"domain", "settings", "sources", "store", "grading", "stance", "certainty"},
     "report": {"domain"},
-    "cli": {"domain", "settings", "services", "report"},
+    "web": {"domain", "settings", "services", "report"},
+    "cli": {"domain", "settings", "services", "report", "web"},
 }
 ROOT_MODULES = {"__init__", "__main__"}  # the package itself: version, entry point
 STATEMENT_BUILDERS = {
@@ -52,6 +53,8 @@ STATEMENT_BUILDERS = {
     "outerjoin",
 }
 CLI_FORBIDDEN = ("sqlalchemy", "requests", "lxml", "jinja2", "pandas")
+# The web layer renders with Jinja2 but, like the CLI, reaches data only through services.
+WEB_FORBIDDEN = ("requests", "lxml", "pandas")
 
 
 def module_name(path: Path) -> str:
@@ -193,12 +196,31 @@ def test_cli_imports_no_database_http_xml_template_or_dataframe_library() -> Non
     assert wrong == []
 
 
+def test_web_imports_no_statement_builder_nor_data_library() -> None:
+    """The desk reaches the database only through services (a Session type, at most)."""
+    wrong = []
+    for path in package_files():
+        if part_of(module_name(path)) != "web":
+            continue
+        for module, names in imports_of(path):
+            if module.split(".")[0] in WEB_FORBIDDEN:
+                wrong.append(f"{module_name(path)} -> {module}")
+            if module.startswith("sqlalchemy") and set(names) - {"Session"}:
+                wrong.append(f"{module_name(path)}: from {module} import {sorted(names)}")
+            if module == "sqlalchemy" and not names:
+                wrong.append(f"{module_name(path)}: import sqlalchemy")
+    assert wrong == []
+    assert any(part_of(module_name(p)) == "web" for p in package_files())
+
+
 @pytest.mark.parametrize(
     ("source", "rule"),
     [
         ("from sqlalchemy import select\n", "builders"),
         ("import requests\n", "cli"),
         ("from evidence.services.refresh import refresh\n", "layers"),
+        ("from sqlalchemy import select\n", "web"),
+        ("from evidence.store.desk import studies\n", "web-layers"),
     ],
 )
 def test_the_rules_catch_a_violation(
@@ -208,6 +230,8 @@ def test_the_rules_catch_a_violation(
     planted = PACKAGE / "cli" / "_planted_violation.py"
     if rule == "layers":
         planted = PACKAGE / "domain" / "_planted_violation.py"
+    if rule.startswith("web"):
+        planted = PACKAGE / "web" / "_planted_violation.py"
     planted.write_text(source, encoding="utf-8")
     evidence_modules.cache_clear()
     try:
@@ -215,6 +239,8 @@ def test_the_rules_catch_a_violation(
             "builders": test_sqlalchemy_statement_builders_only_in_store,
             "cli": test_cli_imports_no_database_http_xml_template_or_dataframe_library,
             "layers": test_each_part_imports_only_the_parts_below_it,
+            "web": test_web_imports_no_statement_builder_nor_data_library,
+            "web-layers": test_each_part_imports_only_the_parts_below_it,
         }[rule]
         with pytest.raises(AssertionError):
             check()

@@ -14,6 +14,7 @@ from evidence.cli.report import export_command, report_command
 from evidence.cli.retractions import retractions_group
 from evidence.cli.review import review_group
 from evidence.cli.runs import diff_command, runs_command
+from evidence.cli.serve import serve_command
 from evidence.cli.status import status_command
 from evidence.domain.errors import EvidenceError
 from evidence.settings import Settings, redact
@@ -102,6 +103,7 @@ cli.add_command(runs_command)
 cli.add_command(diff_command)
 cli.add_command(audit_group)
 cli.add_command(retractions_group)
+cli.add_command(serve_command)
 for _command in cli.commands.values():
     add_verbosity_options(_command)
 

@@ -120,6 +120,12 @@ class NeedsAttentionError(EvidenceError):
     exit_code = 4
 
 
+class NothingToWithdrawError(EvidenceError):
+    """Undo asked for, but the reviewer has no current verdict on the pair."""
+
+    exit_code = 2
+
+
 class IncompleteRunError(EvidenceError):
     """A refresh finished but did not get every record it should have."""
 

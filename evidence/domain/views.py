@@ -13,7 +13,7 @@ from datetime import datetime
 
 from evidence.domain.audit import is_ncbi_eutils, pmid_order
 from evidence.domain.notices import STATUS_FLAGS
-from evidence.domain.vocab import DISPUTED, NEVER_RUN, RUN_NO_RESULTS, RUN_OK
+from evidence.domain.vocab import DISPUTED, NEVER_RUN, RUN_NO_RESULTS, RUN_OK, WITHDRAWN
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,29 @@ class FlagSource:
         }
 
 
+def standing_verdicts(verdicts: Sequence[VerdictInfo]) -> tuple[VerdictInfo, ...]:
+    """``verdicts`` (oldest first) without the reviewers whose latest row is a withdrawal.
+
+    Undo appends a :data:`~evidence.domain.vocab.WITHDRAWN` row, never deletes: a reviewer
+    whose latest row on the pair is one has no current verdict on it.
+    """
+    latest = {v.reviewer: v.verdict for v in verdicts}
+    return tuple(v for v in verdicts if latest[v.reviewer] != WITHDRAWN)
+
+
+def current_verdicts_of(standing: Sequence[VerdictInfo]) -> dict[str, str]:
+    """Each reviewer's latest verdict on the claim's current wording, from standing rows."""
+    return {v.reviewer: v.verdict for v in standing if v.current_wording}
+
+
+def consensus_of(current: dict[str, str]) -> str | None:
+    """The common verdict of ``current`` (reviewer -> verdict), "disputed", or None."""
+    found = set(current.values())
+    if not found:
+        return None
+    return found.pop() if len(found) == 1 else DISPUTED
+
+
 def is_funding_type(publication_type: str) -> bool:
     """True for PubMed's funding publication types ("Research Support, N.I.H., Extramural")."""
     return publication_type.casefold().startswith("research support")
@@ -257,8 +280,8 @@ class StudyInfo:
     @property
     def rereview_reason(self) -> str | None:
         """Why the study must be judged again, by :func:`rereview_reason`."""
-        latest = self.verdicts[-1] if self.verdicts else None
-        return rereview_reason(self.flags, self.record_sha256, latest)
+        standing = self.standing
+        return rereview_reason(self.flags, self.record_sha256, standing[-1] if standing else None)
 
     @property
     def changed_since_review(self) -> bool:
@@ -266,9 +289,14 @@ class StudyInfo:
         return self.rereview_reason is not None
 
     @property
+    def standing(self) -> tuple[VerdictInfo, ...]:
+        """The verdicts that stand (:func:`standing_verdicts`); empty: nobody has judged."""
+        return standing_verdicts(self.verdicts)
+
+    @property
     def current_verdicts(self) -> dict[str, str]:
-        """Each reviewer's latest verdict on the claim's current wording."""
-        return {v.reviewer: v.verdict for v in self.verdicts if v.current_wording}
+        """Each reviewer's latest verdict on the claim's current wording (none if withdrawn)."""
+        return current_verdicts_of(self.standing)
 
     @property
     def level_label(self) -> str:
@@ -281,10 +309,7 @@ class StudyInfo:
 
 def consensus_verdict(study: StudyInfo) -> str | None:
     """The reviewers' common verdict, "disputed" when their latest verdicts differ, or None."""
-    current = set(study.current_verdicts.values())
-    if not current:
-        return None
-    return current.pop() if len(current) == 1 else DISPUTED
+    return consensus_of(study.current_verdicts)
 
 
 def study_order(study: StudyInfo) -> tuple[int, float, bool, int, int, str]:

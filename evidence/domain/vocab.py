@@ -12,6 +12,9 @@ DIRECTIONAL_VERDICTS: Final = frozenset({"supports", "contradicts", "mixed"})
 DISPUTED: Final = "disputed"
 NOT_REVIEWED: Final = "not-reviewed"
 VERDICT_FILTERS: Final = (*VERDICTS, DISPUTED, NOT_REVIEWED)
+# Not a verdict: the row a reviewer appends to take their current verdict on a pair back
+# (undo). Verdicts are never deleted; a reviewer whose latest row is this has no verdict.
+WITHDRAWN: Final = "withdrawn"
 
 # PubMed's date types for mindate/maxdate, as claims files accept them.
 DATETYPES: Final = ("pdat", "edat", "mdat", "crdt")

@@ -31,9 +31,10 @@ def claim_anchor(key: str) -> str:
 
 
 def latest_verdicts(study: StudyInfo) -> list[VerdictInfo]:
-    """Each reviewer's latest verdict (with its note), in reviewer order of first verdict."""
+    """Each reviewer's latest verdict (with its note), in reviewer order of first verdict;
+    a reviewer who withdrew theirs is not listed."""
     latest: dict[str, VerdictInfo] = {}
-    for verdict in study.verdicts:
+    for verdict in study.standing:
         latest[verdict.reviewer] = verdict
     return list(latest.values())
 

@@ -219,7 +219,7 @@ def _design_cell(study: StudyInfo) -> str:
 
 def _verdict_cell(study: StudyInfo) -> str:
     """Reviewer verdicts, then the machine suggestion (marked) and the key sentence."""
-    latest = {v.reviewer: v for v in study.verdicts}
+    latest = {v.reviewer: v for v in study.standing}
     verdicts = "; ".join(
         f"{v.verdict} ({r})" + ("" if v.current_wording else " for an earlier wording")
         for r, v in latest.items()

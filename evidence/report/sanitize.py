@@ -16,6 +16,8 @@ from markupsafe import Markup, escape
 
 ALLOWED_TAGS = frozenset({"i", "b", "sup", "sub"})
 _ALLOWED_TAG = re.compile(r"</?(?:i|b|sup|sub)>", re.IGNORECASE)
+# In sanitised HTML: a tag or a character reference (left alone), or a word (maybe marked).
+_TAG_REF_OR_WORD = re.compile(r"(<[^>]*>|&[#A-Za-z0-9]+;)|([A-Za-z0-9]+)")
 
 
 def inline_markup(text: str | None) -> Markup:
@@ -38,3 +40,19 @@ def inline_markup(text: str | None) -> Markup:
         strip_comments=True,
     )
     return Markup(cleaned)
+
+
+def mark_words(html: Markup, words: frozenset[str] | set[str]) -> Markup:
+    """Sanitised ``html`` (from :func:`inline_markup`) with every word whose lower-case form
+    is in ``words`` wrapped in ``<mark>``; tags and character references are never touched,
+    so nothing but ``<mark>`` is added."""
+    if not words:
+        return html
+
+    def mark(match: re.Match[str]) -> str:
+        word = match.group(2)
+        if word is None or word.lower() not in words:
+            return match.group(0)
+        return f"<mark>{word}</mark>"
+
+    return Markup(_TAG_REF_OR_WORD.sub(mark, str(html)))

@@ -13,13 +13,26 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence.domain.errors import InvalidVerdictError, MissingReviewerError, UnknownStudyError
-from evidence.domain.views import ArticleArg, VerdictInfo, rereview_reason
-from evidence.domain.vocab import VERDICTS
+from evidence.domain.errors import (
+    InvalidVerdictError,
+    MissingReviewerError,
+    NothingToWithdrawError,
+    UnknownStudyError,
+)
+from evidence.domain.views import ArticleArg, VerdictInfo, rereview_reason, standing_verdicts
+from evidence.domain.vocab import VERDICTS, WITHDRAWN
 from evidence.services.views import QueueItem, review_queue
 from evidence.store import reads, verdicts, writes
 
-__all__ = ["PairStatus", "QueueItem", "VerdictRow", "pair_status", "record_verdict", "review_queue"]
+__all__ = [
+    "PairStatus",
+    "QueueItem",
+    "VerdictRow",
+    "pair_status",
+    "record_verdict",
+    "review_queue",
+    "withdraw_verdict",
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,31 @@ def record_verdict(
     )
 
 
+def withdraw_verdict(
+    session: Session,
+    claim_key: str,
+    pmid: str,
+    *,
+    reviewer: str | None,
+    slug: ArticleArg = None,
+) -> VerdictRow:
+    """Take back the reviewer's current verdict on (claim, pmid): append a ``withdrawn`` row.
+
+    Nothing is deleted; the reviewer then has no current verdict on the pair, which goes
+    back into the queue unless another reviewer's verdict stands.
+    """
+    if not reviewer or not reviewer.strip():
+        raise MissingReviewerError("give --reviewer NAME or set EVIDENCE_REVIEWER")
+    name = reviewer.strip()
+    claim_id = _claim_id(session, slug, claim_key)
+    record = _linked(session, claim_id, claim_key, pmid)
+    rows = [r for r in verdicts.verdicts_of(session, claim_id, pmid) if r.reviewer == name]
+    if not rows or rows[-1].verdict == WITHDRAWN:
+        raise NothingToWithdrawError(f"{name} has no verdict on PMID {pmid} for {claim_key!r}")
+    row = verdicts.add_verdict(session, claim_id, record, WITHDRAWN, name, None)
+    return VerdictRow(claim_key, row.pmid, row.verdict, row.reviewer, row.note, row.created_at)
+
+
 def pair_status(
     session: Session, claim_key: str, pmid: str | None = None, *, slug: ArticleArg = None
 ) -> list[PairStatus]:
@@ -109,18 +147,8 @@ def _linked(session: Session, claim_id: int, claim_key: str, pmid: str) -> verdi
 def _status(
     claim_key: str, record: verdicts.LinkedRecord, rows: list[verdicts.VerdictRecord]
 ) -> PairStatus:
-    latest = rows[-1]  # rows are oldest first
-    judged = VerdictInfo(
-        latest.reviewer,
-        latest.verdict,
-        latest.note,
-        latest.created_at,
-        latest.record_sha256,
-        latest.flags_at_review,
-        latest.statement_version,
-        latest.current_wording,
-    )
-    reason = rereview_reason(record.flags, record.record_sha256, judged)
+    standing = standing_verdicts([verdict_info(r) for r in rows])  # rows are oldest first
+    reason = rereview_reason(record.flags, record.record_sha256, standing[-1] if standing else None)
     return PairStatus(
         claim=claim_key,
         pmid=record.pmid,
@@ -128,7 +156,21 @@ def _status(
         history=tuple(
             VerdictRow(claim_key, r.pmid, r.verdict, r.reviewer, r.note, r.created_at) for r in rows
         ),
-        current={r.reviewer: r.verdict for r in rows if r.current_wording},
+        current={v.reviewer: v.verdict for v in standing if v.current_wording},
         needs_rereview=reason is not None,
         rereview_reason=reason,
+    )
+
+
+def verdict_info(row: verdicts.VerdictRecord) -> VerdictInfo:
+    """A stored verdict row as the domain's view of it."""
+    return VerdictInfo(
+        row.reviewer,
+        row.verdict,
+        row.note,
+        row.created_at,
+        row.record_sha256,
+        row.flags_at_review,
+        row.statement_version,
+        row.current_wording,
     )

@@ -78,7 +78,7 @@ def review_queue(
         for claim in report.claims
         if claim_key is None or claim.key == claim_key
         for study in sorted(claim.studies, key=study_order)
-        if not study.verdicts or study.changed_since_review
+        if not study.standing or study.changed_since_review
     ]
 
 
@@ -90,7 +90,7 @@ def _queue_item(claim_key: str, study: StudyInfo) -> QueueItem:
         year=study.year,
         level=study.level_label,
         flags=study.flags,
-        rereview=bool(study.verdicts),
+        rereview=bool(study.standing),
         key_sentence=study.key_sentence,
         suggested_stance=study.suggested_stance,
     )

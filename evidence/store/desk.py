@@ -1,0 +1,334 @@
+"""Narrow reads for the review desk: one claim's queue a page at a time, one study's card.
+
+The report reads a whole claim set at once (:mod:`evidence.store.reads`); the desk must
+answer in milliseconds for a claim with 10,000 linked studies, so it reads only what a
+page shows, each read in a fixed number of statements:
+
+- :func:`desk_claim`: the claim, its current wording and its query terms (2 statements);
+- :func:`judged_pairs`: the claim's verdict rows with each judged record's hash and flags
+  (1 statement; only pairs that have a verdict row, however many studies are linked);
+- :func:`ordered_pmids`, :func:`page_pmids`, :func:`count_studies`: the claim's active
+  studies, filtered by level, flag and a search over title and abstract in SQL, in study
+  order (level, then relevance, then newest: ``evidence.domain.views.study_order``);
+- :func:`studies`: the rows of a page (or of one card) as ``StudyInfo`` (4 statements).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Select, Text, cast, false, func, or_, select, update
+from sqlalchemy.orm import Session, defer
+
+from evidence.domain.audit import as_utc
+from evidence.domain.views import StudyInfo, VerdictInfo
+from evidence.store.models import (
+    Article,
+    ArticleAuthor,
+    ArticleLink,
+    ArticlePublicationType,
+    Claim,
+    ClaimArticle,
+    ClaimSet,
+    ClaimStatement,
+    Query,
+    Verdict,
+)
+from evidence.store.reads import RETRACTION_LINK, _author_name, _study
+
+_LIKE_ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class DeskClaim:
+    """An active claim as the desk needs it."""
+
+    id: int
+    key: str
+    statement: str
+    section: str | None
+    statement_version: int | None
+    query_terms: tuple[str, ...]  # the active queries' terms as written in the claims file
+
+
+@dataclass(frozen=True)
+class JudgedPair:
+    """A study of the claim with verdict rows: the stored record's hash and flags, and every
+    verdict row on the pair (withdrawals included), oldest first."""
+
+    pmid: str
+    record_sha256: str | None
+    flags: tuple[str, ...]
+    verdicts: tuple[VerdictInfo, ...]
+
+
+@dataclass(frozen=True)
+class StudyFilter:
+    """What SQL narrows a claim's studies to: a level, a flag, words in title or abstract."""
+
+    level: int | None = None
+    flag: str | None = None
+    search: str | None = None
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (call it first, before any read).
+
+    SQLite (WAL) refuses at once, without waiting, a transaction that read and then writes
+    after another process (a refresh) committed in between: "database is locked". A write
+    as the first statement takes the write lock up front, waiting its turn instead. The
+    statement changes nothing (on PostgreSQL it is a no-op).
+    """
+    session.execute(update(ClaimSet).where(false()).values(slug=ClaimSet.slug))
+
+
+def desk_claim(session: Session, claim_set_id: int, key: str) -> DeskClaim | None:
+    """The active claim ``key`` of the claim set, or None (2 statements)."""
+    current = (
+        select(func.max(ClaimStatement.version))
+        .where(ClaimStatement.claim_id == Claim.id)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(Claim.id, Claim.key, Claim.statement, Claim.section, current).where(
+            Claim.claim_set_id == claim_set_id, Claim.key == key, Claim.active.is_(True)
+        )
+    ).first()
+    if row is None:
+        return None
+    terms = session.scalars(
+        select(Query.term)
+        .where(Query.claim_id == row.id, Query.active.is_(True))
+        .order_by(Query.position, Query.id)
+    )
+    return DeskClaim(row[0], row[1], row[2], row[3], row[4], tuple(terms))
+
+
+def claim_set_slugs(session: Session) -> list[str]:
+    """Every stored claim set's slug, in order (1 statement)."""
+    return list(session.scalars(select(ClaimSet.slug).order_by(ClaimSet.slug)))
+
+
+def active_claim_keys(session: Session, claim_set_id: int) -> list[str]:
+    """The active claim ids of the claim set, in order (1 statement)."""
+    return list(
+        session.scalars(
+            select(Claim.key)
+            .where(Claim.claim_set_id == claim_set_id, Claim.active.is_(True))
+            .order_by(Claim.position, Claim.id)
+        )
+    )
+
+
+def judged_pairs(
+    session: Session, claim: DeskClaim, pmid: str | None = None
+) -> dict[str, JudgedPair]:
+    """PMID -> the pair's verdict rows and stored record, for every pair of the claim (or
+    just ``pmid``) with a verdict row, in one statement."""
+    judged = ClaimStatement.__table__.alias("judged")
+    query = (
+        select(
+            Verdict.pmid,
+            Verdict.reviewer,
+            Verdict.verdict,
+            Verdict.note,
+            Verdict.created_at,
+            Verdict.record_sha256,
+            cast(Verdict.flags_at_review, Text).label("flags_at_review"),
+            judged.c.version,
+            Article.record_sha256.label("stored_sha256"),
+            cast(Article.flags, Text).label("flags"),
+        )
+        .join(Article, Article.pmid == Verdict.pmid)
+        .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
+        .where(Verdict.claim_id == claim.id)
+        .order_by(Verdict.created_at, Verdict.id)
+    )
+    if pmid is not None:
+        query = query.where(Verdict.pmid == pmid)
+    rows: dict[str, list[VerdictInfo]] = defaultdict(list)
+    records: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+    for row in session.execute(query):
+        rows[row.pmid].append(
+            VerdictInfo(
+                row.reviewer,
+                row.verdict,
+                row.note,
+                as_utc(row.created_at),
+                row.record_sha256,
+                _words(row.flags_at_review),
+                statement_version=row.version,
+                current_wording=row.version == claim.statement_version,
+            )
+        )
+        if row.pmid not in records:
+            records[row.pmid] = (row.stored_sha256, _words(row.flags))
+    return {p: JudgedPair(p, *records[p], tuple(v)) for p, v in rows.items()}
+
+
+def reviewer_rows(
+    session: Session, claim: DeskClaim, reviewer: str, *, limit: int
+) -> list[tuple[str, VerdictInfo]]:
+    """The reviewer's latest ``limit`` rows on the claim, newest first (1 statement)."""
+    judged = ClaimStatement.__table__.alias("judged")
+    rows = session.execute(
+        select(Verdict, judged.c.version)
+        .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
+        .where(Verdict.claim_id == claim.id, Verdict.reviewer == reviewer)
+        .order_by(Verdict.created_at.desc(), Verdict.id.desc())
+        .limit(limit)
+    )
+    return [
+        (
+            row.pmid,
+            VerdictInfo(
+                row.reviewer,
+                row.verdict,
+                row.note,
+                as_utc(row.created_at),
+                row.record_sha256,
+                tuple(row.flags_at_review or ()),
+                statement_version=version,
+                current_wording=version == claim.statement_version,
+            ),
+        )
+        for row, version in rows
+    ]
+
+
+def _filtered(columns: Sequence[Any], claim_id: int, where: StudyFilter) -> Select[Any]:
+    query = (
+        select(*columns)
+        .select_from(ClaimArticle)
+        .join(Article, Article.pmid == ClaimArticle.pmid)
+        .where(ClaimArticle.claim_id == claim_id, ClaimArticle.active.is_(True))
+    )
+    if where.level is not None:
+        query = query.where(Article.evidence_level == where.level)
+    if where.flag:
+        # flags is a JSON list of plain words (grading.Flag values): match the quoted word
+        query = query.where(
+            cast(Article.flags, Text).like(f'%"{like_escape(where.flag)}"%', escape=_LIKE_ESCAPE)
+        )
+    if where.search:
+        pattern = f"%{like_escape(where.search)}%"
+        query = query.where(
+            or_(
+                Article.title.ilike(pattern, escape=_LIKE_ESCAPE),
+                Article.abstract.ilike(pattern, escape=_LIKE_ESCAPE),
+            )
+        )
+    return query
+
+
+def _in_study_order(query: Select[Any]) -> Select[Any]:
+    """Level (ungraded last), relevance (none counts 0), newest, then PMID numerically."""
+    return query.order_by(
+        Article.evidence_level.is_(None),
+        Article.evidence_level,
+        func.coalesce(ClaimArticle.relevance, 0.0).desc(),
+        Article.year.is_(None),
+        Article.year.desc(),
+        func.length(ClaimArticle.pmid),
+        ClaimArticle.pmid,
+    )
+
+
+def ordered_pmids(session: Session, claim_id: int, where: StudyFilter) -> list[str]:
+    """Every active study of the claim that passes ``where``, in study order (1 statement)."""
+    return list(session.scalars(_in_study_order(_filtered([ClaimArticle.pmid], claim_id, where))))
+
+
+def page_pmids(
+    session: Session, claim_id: int, where: StudyFilter, *, limit: int, offset: int
+) -> list[str]:
+    """One page of :func:`ordered_pmids`, with LIMIT/OFFSET (1 statement)."""
+    query = _in_study_order(_filtered([ClaimArticle.pmid], claim_id, where))
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_studies(session: Session, claim_id: int, where: StudyFilter = StudyFilter()) -> int:
+    """How many active studies of the claim pass ``where`` (1 statement)."""
+    return int(session.scalar(_filtered([func.count()], claim_id, where)) or 0)
+
+
+def studies(session: Session, claim_id: int, pmids: Sequence[str]) -> list[StudyInfo]:
+    """The claim's studies ``pmids`` (a page, or one card), in the order given, without
+    verdicts (4 statements; the raw XML is never loaded)."""
+    if not pmids:
+        return []
+    wanted = sorted(set(pmids))
+    rows = session.execute(
+        select(ClaimArticle, Article)
+        .join(Article, Article.pmid == ClaimArticle.pmid)
+        .where(ClaimArticle.claim_id == claim_id, ClaimArticle.pmid.in_(wanted))
+        .options(defer(Article.raw_xml))
+    )
+    authors: dict[str, list[str]] = defaultdict(list)
+    for author in session.scalars(
+        select(ArticleAuthor)
+        .where(ArticleAuthor.pmid.in_(wanted))
+        .order_by(ArticleAuthor.pmid, ArticleAuthor.position)
+    ):
+        if name := _author_name(author):
+            authors[author.pmid].append(name)
+    types: dict[str, list[str]] = defaultdict(list)
+    for pmid, name in session.execute(
+        select(ArticlePublicationType.pmid, ArticlePublicationType.name)
+        .where(ArticlePublicationType.pmid.in_(wanted))
+        .order_by(ArticlePublicationType.pmid, ArticlePublicationType.position)
+    ):
+        types[pmid].append(name)
+    noted = set(
+        session.scalars(
+            select(ArticleLink.pmid)
+            .where(ArticleLink.pmid.in_(wanted), ArticleLink.ref_type == RETRACTION_LINK)
+            .distinct()
+        )
+    )
+    found: dict[str, StudyInfo] = {}
+    for link, article in rows:
+        study = _study(article, authors[article.pmid], types[article.pmid], article.pmid in noted)
+        found[article.pmid] = replace(
+            study,
+            relevance=link.relevance,
+            key_sentence=link.key_sentence,
+            key_section=link.key_section,
+            suggested_stance=link.suggested_stance,
+            stance_sentence=link.stance_sentence,
+            stance_cues=tuple(link.stance_cues or ()),
+            linked_at=as_utc(link.first_seen_at) if link.first_seen_at else None,
+        )
+    return [found[p] for p in pmids if p in found]
+
+
+def is_linked(session: Session, claim_id: int, pmid: str) -> bool:
+    """True when ``pmid`` is an active study of the claim (1 statement)."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                ClaimArticle.claim_id == claim_id,
+                ClaimArticle.pmid == pmid,
+                ClaimArticle.active.is_(True),
+            )
+        )
+        or 0
+    ) > 0
+
+
+def _words(json_text: str | None) -> tuple[str, ...]:
+    """A JSON list of words (read as text: the JSON type's processing costs more)."""
+    if not json_text or json_text == "[]":
+        return ()
+    return tuple(str(w) for w in json.loads(json_text) or ())
+
+
+def like_escape(text: str) -> str:
+    """``text`` for a LIKE pattern: ``%``, ``_`` and the escape character taken literally."""
+    for char in (_LIKE_ESCAPE, "%", "_"):
+        text = text.replace(char, _LIKE_ESCAPE + char)
+    return text

@@ -1,0 +1,18 @@
+"""Home: the articles, and per claim its conclusion, counts and progress."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from evidence.services import desk
+from evidence.web.views import db_session
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    """Every article with its claims."""
+    with db_session() as session:
+        articles = desk.home(session)
+    return render_template("home.html.j2", articles=articles)

@@ -1,0 +1,23 @@
+"""The HTML report, rendered from the database at each request (always current)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, make_response
+from werkzeug.wrappers import Response
+
+from evidence.report.html import render_html
+from evidence.services.views import load_report
+from evidence.web.app import REPORT_CSP
+from evidence.web.views import db_session
+
+bp = Blueprint("report", __name__)
+
+
+@bp.get("/articles/<slug>/report")
+def report(slug: str) -> Response:
+    """``evidence report``'s index.html for article ``slug``, served with its CSP as a header."""
+    with db_session() as session:
+        page = render_html(load_report(session, slug))
+    response = make_response(page)
+    response.headers["Content-Security-Policy"] = REPORT_CSP
+    return response

@@ -1,0 +1,277 @@
+"""The review desk in a real browser: Debian's Chromium (Playwright) against waitress.
+
+A reviewer signs in with the one-time URL, gives a name and judges 20 studies with the
+keyboard only; undo, next/previous, the note field and the shortcut list work from the
+keyboard; filters narrow the queue; the claim's terms are marked in the abstract; a
+retracted study shows its flag; hostile PubMed text runs nothing; two reviewers judge while
+``evidence refresh`` runs, and nothing is lost. Skipped, with the reason, when Chromium is
+absent (.ci/run installs Debian's ``chromium``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import select
+
+from evidence.store.db import Database
+from evidence.store.models import Claim, ClaimStatement, Verdict
+from evidence.web.app import create_app, issue_login_url
+from tests.claims_files import BUNDLED
+from tests.desk_data import CLAIM, HOSTILE, RETRACTED, SLUG, DeskData, context_for
+from tests.test_browser import CHROMIUM, FLAGS, VIEWPORT
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from playwright.sync_api import Browser, BrowserContext, Dialog, Page
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium not installed: apt-get install chromium"
+)
+VERDICT_KEYS = {"s": "supports", "c": "contradicts", "m": "mixed", "i": "inconclusive"}
+KEYS = ["s", "c", "m", "i", "n"]
+KEY_VERDICTS = {**VERDICT_KEYS, "n": "not-relevant"}
+QUEUE = f"/articles/{SLUG}/claims/{CLAIM}/"
+
+
+@dataclass
+class Desk:
+    """A desk served by waitress on 127.0.0.1, and the app behind it."""
+
+    app: Flask
+    base: str
+    data: DeskData
+
+    def login_url(self) -> str:
+        return issue_login_url(self.app, self.base)
+
+
+@dataclass
+class Seen:
+    """What pages did: console lines, uncaught errors, dialogs."""
+
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def dismiss(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    @property
+    def quiet(self) -> bool:
+        return not (self.console or self.errors or self.dialogs)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def desk(desk_db: DeskData) -> Iterator[Desk]:
+    """waitress serving the desk on a free loopback port, in a thread."""
+    import waitress
+
+    app = create_app(context_for(desk_db.url))
+    server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Desk(app, f"http://127.0.0.1:{server.effective_port}", desk_db)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def sign_in(browser: Browser, desk: Desk, name: str) -> tuple[BrowserContext, Page, Seen]:
+    """A fresh browser context that opened a login link and typed its name (keyboard)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    seen = Seen()
+    page.on("console", lambda m: seen.console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: seen.errors.append(str(e)))
+    page.on("dialog", seen.dismiss)
+    page.goto(desk.login_url())
+    page.keyboard.type(name)  # the name field has the focus
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".who strong").inner_text() == name
+    return context, page, seen
+
+
+def current_pmid(page: Page) -> str:
+    return str(page.locator("article.card").get_attribute("data-pmid"))
+
+
+def expect(locator: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def press_and_wait(page: Page, key: str) -> None:
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+def verdicts(url: str) -> list[tuple[str, str, str, int | None]]:
+    with Database(url, create=False).session() as session:
+        rows = session.execute(
+            select(Verdict.pmid, Verdict.reviewer, Verdict.verdict, Verdict.statement_id).order_by(
+                Verdict.id
+            )
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def statement_id(url: str) -> int:
+    with Database(url, create=False).session() as session:
+        found = session.scalar(
+            select(ClaimStatement.id)
+            .join(Claim, Claim.id == ClaimStatement.claim_id)
+            .where(Claim.key == CLAIM)
+            .order_by(ClaimStatement.version.desc())
+        )
+    assert found is not None
+    return found
+
+
+def test_a_reviewer_judges_20_studies_with_the_keyboard_only(
+    browser: Browser, desk: Desk, tmp_path: Path
+) -> None:
+    context, page, seen = sign_in(browser, desk, "Ann Reviewer")
+    page.goto(desk.base + QUEUE)
+    first = page.locator("table.queue tbody tr").first.get_attribute("data-pmid")
+    page.goto(f"{desk.base}{QUEUE}studies/{first}")
+    expected = []
+    for n in range(20):
+        pmid = current_pmid(page)
+        key = KEYS[n % len(KEYS)]
+        press_and_wait(page, key)
+        expected.append((pmid, "Ann Reviewer", KEY_VERDICTS[key], statement_id(desk.data.url)))
+        expect(page.locator("#status")).to_contain_text(  # announced in the live region
+            f"Recorded: {KEY_VERDICTS[key]} on PMID {pmid}"
+        )
+    assert verdicts(desk.data.url) == expected  # exactly those 20, with the claim's wording
+    assert len({p for p, *_ in expected}) == 20  # each time the next study opened
+
+    last = expected[-1][0]
+    press_and_wait(page, "u")  # undo: a withdrawn row, and the study again
+    assert current_pmid(page) == last
+    assert verdicts(desk.data.url)[-1][:3] == (last, "Ann Reviewer", "withdrawn")
+    assert len(verdicts(desk.data.url)) == 21
+
+    press_and_wait(page, "j")
+    after = current_pmid(page)
+    press_and_wait(page, "k")
+    assert current_pmid(page) == last and after != last
+
+    page.keyboard.press("?")
+    assert page.locator("#shortcuts").get_attribute("open") is not None
+    page.keyboard.press("?")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "note"
+    page.keyboard.type("checked by keyboard; s and c typed here are text")
+    page.keyboard.press("Escape")
+    press_and_wait(page, "s")
+    pmid, who, verdict, _ = verdicts(desk.data.url)[-1]
+    assert (pmid, who, verdict) == (last, "Ann Reviewer", "supports")
+    with Database(desk.data.url, create=False).session() as session:
+        note = session.scalar(select(Verdict.note).order_by(Verdict.id.desc()).limit(1))
+    assert note == "checked by keyboard; s and c typed here are text"
+
+    page.goto(f"{desk.base}{QUEUE}studies/{RETRACTED}")
+    flag = page.locator("p.flag-alert[data-flag='retracted']")
+    assert flag.is_visible() and "RETRACTED" in flag.inner_text()
+    marks = page.locator("section.abstract mark").all_inner_texts()
+    assert {"Ketamine", "NMDA"} <= set(marks)
+    assert page.locator("section.abstract .key-sentence mark").count() > 0
+    page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
+    assert (tmp_path / "card.png").stat().st_size > 10_000
+    assert seen.quiet, seen
+    context.close()
+
+
+def test_filters_narrow_the_queue_in_the_browser(browser: Browser, desk: Desk) -> None:
+    context, page, seen = sign_in(browser, desk, "ann")
+    page.goto(desk.base + QUEUE)
+    everything = page.locator("table.queue tbody tr").count()
+    page.select_option("#state", "all")
+    page.select_option("#flag", "retracted")
+    with page.expect_navigation():
+        page.locator("#q").press("Enter")
+    rows = page.locator("table.queue tbody tr")
+    pmids = rows.evaluate_all("rows => rows.map(r => r.dataset.pmid)")
+    assert RETRACTED in pmids and 0 < len(pmids) < everything
+    page.select_option("#flag", "")
+    page.fill("#q", "hostile")
+    with page.expect_navigation():
+        page.locator("#q").press("Enter")
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.pmid)") == [HOSTILE]
+    assert seen.quiet, seen
+    context.close()
+
+
+def test_hostile_pubmed_text_stays_inert(browser: Browser, desk: Desk) -> None:
+    context, page, seen = sign_in(browser, desk, "ann")
+    for path in (f"{QUEUE}studies/{HOSTILE}", f"{QUEUE}?state=all&q=hostile"):
+        page.goto(desk.base + path)
+        page.wait_for_load_state("load")
+        assert page.locator("script").count() == 1  # desk.js only
+        assert page.locator("img, iframe, object, embed").count() == 0
+        assert page.locator("a[href^='javascript']").count() == 0
+    assert "alert('title')" in page.locator("table.queue").inner_text()
+    assert seen.quiet, seen  # no dialog, no console error (no CSP violation either)
+    context.close()
+
+
+def test_two_reviewers_judge_while_a_refresh_runs_and_nothing_is_lost(
+    browser: Browser, desk: Desk
+) -> None:
+    reviewers = [sign_in(browser, desk, name) for name in ("ann", "bob")]
+    for _, page, _ in reviewers:
+        page.goto(desk.base + QUEUE)
+        first = page.locator("table.queue tbody tr").first.get_attribute("data-pmid")
+        page.goto(f"{desk.base}{QUEUE}studies/{first}")
+    env = {**os.environ, **desk.data.env, "PYTHONPATH": str(Path(__file__).parents[1])}
+    refresh = subprocess.Popen(
+        [sys.executable, "-m", "evidence", "refresh", str(BUNDLED)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    expected: dict[str, list[tuple[str, str]]] = {"ann": [], "bob": []}
+    try:
+        for n in range(8):
+            for name, (_, page, _) in zip(("ann", "bob"), reviewers, strict=True):
+                pmid = current_pmid(page)
+                key = KEYS[n % len(KEYS)]
+                press_and_wait(page, key)
+                expected[name].append((pmid, KEY_VERDICTS[key]))
+        ran_during = refresh.poll() is None
+    finally:
+        _, errors = refresh.communicate(timeout=120)
+    assert refresh.returncode == 0, errors.decode()
+    assert ran_during, "the refresh ended before the reviewers did: no overlap was tested"
+    rows = verdicts(desk.data.url)
+    for name in ("ann", "bob"):
+        assert [(p, v) for p, who, v, _ in rows if who == name] == expected[name]
+    assert len(rows) == 16
+    for context, _, seen in reviewers:
+        assert seen.quiet, seen
+        context.close()
