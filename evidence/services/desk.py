@@ -262,7 +262,7 @@ class Judged:
 def home(session: Session) -> list[ArticleProgress]:
     """Every stored article with each claim's conclusion and progress."""
     found = []
-    for slug in store.claim_set_slugs(session):
+    for slug in reads.stored_slugs(session):
         ref = reads.resolve_claim_set(session, slug)
         data = summarized(reads.read_report(session, ref, with_pmids=False))
         claims = []

@@ -108,11 +108,6 @@ def desk_claim(session: Session, claim_set_id: int, key: str) -> DeskClaim | Non
     return DeskClaim(row[0], row[1], row[2], row[3], row[4], tuple(terms))
 
 
-def claim_set_slugs(session: Session) -> list[str]:
-    """Every stored claim set's slug, in order (1 statement)."""
-    return list(session.scalars(select(ClaimSet.slug).order_by(ClaimSet.slug)))
-
-
 def active_claim_keys(session: Session, claim_set_id: int) -> list[str]:
     """The active claim ids of the claim set, in order (1 statement)."""
     return list(
