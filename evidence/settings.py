@@ -21,6 +21,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATABASE_PATH}"
 DEFAULT_CLAIMS_FILE = Path("queries") / "ketamine-chronic-pain.toml"
 DEFAULT_REPORTS_DIR = Path("reports")
 DEFAULT_TOOL = "evidence"
+NLM_UPDATES_URL = "https://ftp.ncbi.nlm.nih.gov/pubmed/updatefiles/"
+SOURCES = ("eutils", "mirror")
 N = TypeVar("N", int, float)
 
 
@@ -89,6 +91,8 @@ class Settings:
     claims_file: Path = DEFAULT_CLAIMS_FILE  # the default claims file
     reports_dir: Path = DEFAULT_REPORTS_DIR
     default_database_url: str = DEFAULT_DATABASE_URL  # data/evidence.db of the project
+    source: str = "eutils"  # or "mirror": the local PubMed mirror in the same database
+    mirror_updates_url: str = NLM_UPDATES_URL  # the listing `evidence mirror sync` reads
 
     @classmethod
     def from_env(
@@ -128,7 +132,14 @@ class Settings:
         default_db = sqlite_url(_at(found, DEFAULT_DATABASE_PATH))
         configured = found.path(config["database"]) if found and "database" in config else None
         db = database or env.get("EVIDENCE_DATABASE_URL") or _database(config, configured)
+        source = env.get("EVIDENCE_SOURCE") or config.get("source") or "eutils"
+        if source not in SOURCES:
+            raise ConfigError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
         return cls(
+            source=source,
+            mirror_updates_url=env.get("EVIDENCE_MIRROR_URL")
+            or config.get("mirror_url")
+            or NLM_UPDATES_URL,
             database_url=as_database_url(db or default_db),
             eutils=eutils,
             reviewer=env.get("EVIDENCE_REVIEWER") or config.get("reviewer") or None,

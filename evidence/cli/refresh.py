@@ -26,10 +26,19 @@ if TYPE_CHECKING:
     metavar="ID",
     help="Refresh only this claim (repeatable).",
 )
+@click.option(
+    "--source",
+    type=click.Choice(["eutils", "mirror"]),
+    help="Search PubMed (eutils) or the local mirror. [env: EVIDENCE_SOURCE; default: eutils]",
+)
 @json_option
 @pass_app
 def refresh_command(
-    app: App, claims_file: Path | None, claim_ids: tuple[str, ...], as_json: bool
+    app: App,
+    claims_file: Path | None,
+    claim_ids: tuple[str, ...],
+    source: str | None,
+    as_json: bool,
 ) -> None:
     """Run every query of CLAIMS_FILE, fetch the records not yet stored, store everything.
 
@@ -51,9 +60,8 @@ def refresh_command(
         def progress(query: QuerySummary) -> None:
             bar.update(1)
 
-        summary = refresh(
-            app.database(create=True), app.source(), claims, claim_ids=claim_ids, progress=progress
-        )
+        db = app.database(create=True)
+        summary = refresh(db, app.source(source), claims, claim_ids=claim_ids, progress=progress)
     if as_json:
         echo_json(summary_json(summary))
     elif not app.quiet:

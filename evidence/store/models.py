@@ -351,3 +351,7 @@ class Verdict(Base):
     record_sha256: Mapped[str] = mapped_column(String(64))  # the record as it was judged
     flags_at_review: Mapped[JsonList] = mapped_column(default=list)
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("claim_statements.id"))
+
+
+# The local PubMed mirror's tables (their own module, registered on the same metadata).
+from evidence.store.mirror import models as _mirror_models  # noqa: E402, F401
