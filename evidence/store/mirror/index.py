@@ -56,7 +56,7 @@ class StoreMirrorIndex:
                     select(
                         MirrorRecordRow.pmid, MirrorRecordRow.version, MirrorRecordRow.raw
                     ).where(MirrorRecordRow.pmid.in_(chunk))
-                ).tuples()
+                )
                 for pmid, version, raw in rows:
                     if str(pmid) not in found or found[str(pmid)][0] < version:
                         found[str(pmid)] = (version, raw)

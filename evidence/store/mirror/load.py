@@ -113,12 +113,12 @@ def stored_raw(session: Session, keys: Iterable[int], pmids: Iterable[int]) -> d
         stmt = select(MirrorRecordRow.key, MirrorRecordRow.raw).where(
             MirrorRecordRow.key.in_(chunk)
         )
-        found.update({key: raw for key, raw in session.execute(stmt).tuples()})
+        found.update({key: raw for key, raw in session.execute(stmt)})
     for chunk in _chunks(pmid_list):
         stmt = select(MirrorRecordRow.key, MirrorRecordRow.raw).where(
             MirrorRecordRow.pmid.in_(chunk)
         )
-        found.update({key: raw for key, raw in session.execute(stmt).tuples()})
+        found.update({key: raw for key, raw in session.execute(stmt)})
     return found
 
 
@@ -210,7 +210,8 @@ def prefixed_document(texts: Sequence[str]) -> str:
 
 def summary(session: Session) -> MirrorSummary:
     """Files, record and tombstone counts, the MeSH file, the index version."""
-    meta = dict(session.execute(select(MirrorMetaRow.key, MirrorMetaRow.value)).tuples())
+    rows = session.execute(select(MirrorMetaRow.key, MirrorMetaRow.value))
+    meta = {key: value for key, value in rows}
     return MirrorSummary(
         files=tuple(files(session)),
         records=session.scalar(select(func.count()).select_from(MirrorRecordRow)) or 0,

@@ -227,7 +227,9 @@ def _term(term: Term, expand: Expand | None) -> Plan:
         return NOTHING
     if name == "la":
         return Atom(columns, words[:1], prefix=term.truncated)
-    prefix = term.truncated or (name == "au" and not term.phrase and len(words) > 1)
+    # PubMed truncates an author's initials ("smith j" finds Smith JA): the last word of two
+    # or more, when it is short, is a prefix.
+    prefix = term.truncated or (name == "au" and len(words) > 1 and len(words[-1]) <= 3)
     near = term.proximity if term.proximity is not None and len(words) > 1 else None
     return Atom(columns, words, prefix=prefix, near=near)
 
