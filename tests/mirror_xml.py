@@ -51,7 +51,9 @@ class Rec:
 
 
 def _date(tag: str, d: Date, attrs: str = "") -> str:
-    return f"<{tag}{attrs}><Year>{d[0]}</Year><Month>{d[1]:02d}</Month><Day>{d[2]:02d}</Day></{tag}>"
+    return (
+        f"<{tag}{attrs}><Year>{d[0]}</Year><Month>{d[1]:02d}</Month><Day>{d[2]:02d}</Day></{tag}>"
+    )
 
 
 def _abstract(rec: Rec) -> str:
@@ -94,7 +96,9 @@ def _mesh(rec: Rec) -> str:
 
 
 def _pub_date(d: Date) -> str:
-    return f"<PubDate><Year>{d[0]}</Year><Month>{MONTHS[d[1] - 1]}</Month><Day>{d[2]}</Day></PubDate>"
+    return (
+        f"<PubDate><Year>{d[0]}</Year><Month>{MONTHS[d[1] - 1]}</Month><Day>{d[2]}</Day></PubDate>"
+    )
 
 
 def _history(rec: Rec) -> str:
@@ -109,9 +113,7 @@ def _history(rec: Rec) -> str:
 
 def _article(rec: Rec) -> str:
     title = rec.title_xml if rec.title_xml is not None else escape(rec.title)
-    pts = "".join(
-        f'<PublicationType UI="D000000">{escape(p)}</PublicationType>' for p in rec.pt
-    )
+    pts = "".join(f'<PublicationType UI="D000000">{escape(p)}</PublicationType>' for p in rec.pt)
     keywords = (
         '<KeywordList Owner="NOTNLM">'
         + "".join(f'<Keyword MajorTopicYN="N">{escape(k)}</Keyword>' for k in rec.keywords)
@@ -144,7 +146,7 @@ def _book(rec: Rec) -> str:
     return (
         f'<PubmedBookArticle><BookDocument><PMID Version="{rec.version}">{rec.pmid}</PMID>'
         f'<ArticleIdList><ArticleId IdType="bookaccession">NBK{rec.pmid}</ArticleId></ArticleIdList>'
-        f'<Book><Publisher><PublisherName>Test Press</PublisherName></Publisher>'
+        f"<Book><Publisher><PublisherName>Test Press</PublisherName></Publisher>"
         f"<BookTitle>{escape(rec.journal)}</BookTitle>{_pub_date(rec.pub)}</Book>"
         f"<ArticleTitle>{escape(rec.title)}</ArticleTitle>{_authors(rec)}"
         f"<Language>{rec.lang}</Language>{pts}{_abstract(rec)}</BookDocument>"

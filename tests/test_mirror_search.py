@@ -44,7 +44,7 @@ EXPECTED = {
     "analges*[tiab]": [104],
     "TNF*[tiab]": [103],
     '"C-reactive protein"[tiab]': [103],
-    "ketamine[tiab] NOT \"chronic pain\"[tiab]": [113, 112, 110, 109, 104, 103, 101],
+    'ketamine[tiab] NOT "chronic pain"[tiab]': [113, 112, 110, 109, 104, 103, 101],
     "(ketamine[ti] OR esketamine[ti]) AND infusion*[tiab]": [109, 106, 101],
     "fibromyalgia": [106],
     "humans": [113, 112, 111, 109, 106, 104, 103, 101],

@@ -73,7 +73,7 @@ def scan(stream: BinaryIO, block: int = BLOCK) -> Iterator[bytes]:
     while True:
         chunk = stream.read(block)
         buffer += chunk
-        if not checked and (len(buffer) >= 4096 or not chunk):
+        if not checked:  # the first block (1 MB, or the whole file) holds the root element
             _check_root(buffer)
             checked = True
         pos = 0
