@@ -145,7 +145,8 @@ def _book(rec: Rec) -> str:
     pts = "".join(f"<PublicationType>{escape(p)}</PublicationType>" for p in rec.pt)
     return (
         f'<PubmedBookArticle><BookDocument><PMID Version="{rec.version}">{rec.pmid}</PMID>'
-        f'<ArticleIdList><ArticleId IdType="bookaccession">NBK{rec.pmid}</ArticleId></ArticleIdList>'
+        f'<ArticleIdList><ArticleId IdType="bookaccession">NBK{rec.pmid}</ArticleId>'
+        "</ArticleIdList>"
         f"<Book><Publisher><PublisherName>Test Press</PublisherName></Publisher>"
         f"<BookTitle>{escape(rec.journal)}</BookTitle>{_pub_date(rec.pub)}</Book>"
         f"<ArticleTitle>{escape(rec.title)}</ArticleTitle>{_authors(rec)}"

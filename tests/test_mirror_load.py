@@ -109,7 +109,7 @@ def test_a_load_stopped_by_an_error_resumes_at_the_batch_it_stopped_in(
 
     monkeypatch.setattr(store, "write_batch", real)
     resumed = service.load(db, [BASELINE, UPDATES], batch_size=2)
-    assert [(f.status, f.records) for f in resumed.files][0] == ("resumed", 9)
+    assert (resumed.files[0].status, resumed.files[0].records) == ("resumed", 9)
     assert state(db) == expected
     db.dispose()
 
@@ -199,7 +199,7 @@ def test_gzip_files_and_nlm_checksums(tmp_path: Path) -> None:
 def test_files_load_in_nlm_order_and_a_changed_file_is_refused(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'm.db'}")
     service.load(db, [UPDATES])
-    with pytest.raises(MirrorLoadError, match="older than pubmed26n0003.xml"):
+    with pytest.raises(MirrorLoadError, match=r"older than pubmed26n0003\.xml"):
         service.load(db, [BASELINE / "pubmed26n0002.xml"])
     changed = tmp_path / "updatefiles" / "pubmed26n0003.xml"
     changed.parent.mkdir()
