@@ -36,7 +36,6 @@ _GREEK = {
     "ω": "omega",
 }
 _GREEK_RE = re.compile("|".join(_GREEK))
-_TOKEN = re.compile(r"[a-z0-9]+")
 _FILE = re.compile(r"^pubmed(\d{2})n(\d{4})\.xml(\.gz)?$")
 _MONTHS = {
     m: i
@@ -70,9 +69,14 @@ def fold(text: str) -> str:
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
+_SEPARATORS = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isascii() and c.isalnum())}
+)
+
+
 def tokens(text: str) -> list[str]:
-    """The words of ``text`` as the index holds them."""
-    return _TOKEN.findall(fold(text))
+    """The words of ``text`` as the index holds them: runs of ASCII letters and digits."""
+    return fold(text).translate(_SEPARATORS).split()
 
 
 @lru_cache(maxsize=65536)

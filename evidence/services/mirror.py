@@ -37,7 +37,7 @@ from evidence.store.mirror import load as store
 
 log = logging.getLogger("evidence.mirror")
 
-BATCH = 2000
+BATCH = 5000
 PARALLEL_FROM = 4 << 20  # files this large (bytes) are prepared in a worker process
 COURTESY = "Courtesy of the U.S. National Library of Medicine."
 NOT_CURRENT = (

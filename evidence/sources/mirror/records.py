@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import html
 import re
+from functools import lru_cache
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -40,9 +41,6 @@ _PMID_VERSION = re.compile(rb'<PMID\s[^>]*Version="(\d+)"')
 _TAGS = re.compile(r"<[^>]*>")
 
 
-_TITLE = re.compile(
-    rb"<(ArticleTitle|VernacularTitle|BookTitle)(?:\s[^>]*)?(?<!/)>(.*?)</\1>", re.DOTALL
-)
 _KEYWORD = re.compile(rb"<Keyword(?:\s[^>]*)?>(.*?)</Keyword>", re.DOTALL)
 _PUB_TYPE = re.compile(rb"<PublicationType(?:\s[^>]*)?>([^<]*)</PublicationType>")
 _LANGUAGE = re.compile(rb"<Language>([^<]*)</Language>")
@@ -162,23 +160,24 @@ def _block(head: bytes, start_tag: bytes, end_tag: bytes, start: int = 0) -> tup
     return begin, (end + len(end_tag) if end >= 0 else len(head))
 
 
-def _elements(head: bytes, tag: bytes) -> Iterator[bytes]:
-    """The content of every non-empty ``<tag ...>...</tag>`` in ``head`` (found with find)."""
+def _elements(head: bytes, tag: bytes, begin: int = 0, end: int = -1) -> Iterator[bytes]:
+    """The content of every non-empty ``<tag ...>...</tag>`` in ``head[begin:end]``."""
     opening, closing = b"<" + tag, b"</" + tag + b">"
-    start = head.find(opening)
+    end = len(head) if end < 0 else end
+    start = head.find(opening, begin, end)
     while start >= 0:
         tag_end = head.find(b">", start)
         if tag_end < 0:
             return
         after = head[start + len(opening) : start + len(opening) + 1]
         if after in (b">", b" ", b"\t", b"\n", b"\r") and head[tag_end - 1] != 47:  # not "/>"
-            end = head.find(closing, tag_end)
-            if end < 0:
+            close_end = head.find(closing, tag_end)
+            if close_end < 0:
                 return
-            yield head[tag_end + 1 : end]
-            start = head.find(opening, end)
+            yield head[tag_end + 1 : close_end]
+            start = head.find(opening, close_end + len(closing), end)
         else:
-            start = head.find(opening, tag_end)
+            start = head.find(opening, tag_end, end)
 
 
 class _Fields:
@@ -190,7 +189,10 @@ class _Fields:
         article_end = head.find(b"</Article>")
         if article_end < 0:
             article_end = len(head)
-        self._take(_TITLE.findall(head, 0, article_end))
+        for tag in (b"ArticleTitle", b"VernacularTitle", b"BookTitle"):
+            titles = [t for t in map(_clean, _elements(head, tag, 0, article_end)) if t]
+            if titles:
+                self.found[tag] = titles
         abstracts = [t for t in (_clean(c) for c in _elements(head, b"AbstractText")) if t]
         if abstracts:
             self.found[b"AbstractText"] = abstracts
@@ -259,7 +261,7 @@ class _Fields:
     def _mesh(self, block: bytes) -> None:
         heading_major = False
         for tag, attrs, content in _MESH.findall(block):
-            name = _clean(content)
+            name = _clean_value(content)
             if tag == b"DescriptorName":
                 self.headings.append(name)
                 heading_major = _MAJOR in attrs
@@ -301,6 +303,12 @@ class _Fields:
             words(" ; ".join(self.authors)),
             values(journals),
         )
+
+
+@lru_cache(maxsize=1 << 16)
+def _clean_value(raw: bytes) -> str:
+    """:func:`_clean` for values that repeat (MeSH headings, qualifiers), cached."""
+    return _clean(raw)
 
 
 def _clean(raw: bytes) -> str:
