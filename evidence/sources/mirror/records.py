@@ -13,8 +13,8 @@ from __future__ import annotations
 import gzip
 import html
 import re
-from functools import lru_cache
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
