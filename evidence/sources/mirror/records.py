@@ -11,7 +11,6 @@ import runs at tens of MB/s, flat in memory whatever the file size.
 from __future__ import annotations
 
 import gzip
-import html
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -39,6 +38,19 @@ _ROOT = re.compile(rb"<(PubmedArticleSet|MedlineCitationSet)[\s>]")
 _PMID = re.compile(rb"<PMID(?:\s[^>]*)?>\s*(\d+)\s*</PMID>")
 _PMID_VERSION = re.compile(rb'<PMID\s[^>]*Version="(\d+)"')
 _TAGS = re.compile(r"<[^>]*>")
+_ENTITY = re.compile(r"&(#[xX][0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _entity(match: re.Match[str]) -> str:
+    """XML's meaning of an entity reference (not HTML's: ``&#153;`` is U+0099, not a ™)."""
+    name = match.group(1)
+    if name[0] != "#":
+        return _NAMED[name]
+    try:
+        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+    except (ValueError, OverflowError):
+        return ""
 
 
 _KEYWORD = re.compile(rb"<Keyword(?:\s[^>]*)?>(.*?)</Keyword>", re.DOTALL)
@@ -197,8 +209,13 @@ class _Fields:
         if abstracts:
             self.found[b"AbstractText"] = abstracts
         self._texts(b"Keyword", _KEYWORD, head, b"<KeywordList", b"</KeywordList>")
-        self._texts(
-            b"PublicationType", _PUB_TYPE, head, b"<PublicationTypeList", b"</PublicationTypeList>"
+        self._texts(  # in a PublicationTypeList, or (books) right under BookDocument
+            b"PublicationType",
+            _PUB_TYPE,
+            head,
+            b"<PublicationType",
+            b"</PublicationType>",
+            repeat=True,
         )
         self._texts(b"Language", _LANGUAGE, head, b"<Language", b"</Language>", repeat=True)
         begin, end = _block(head, b"<Journal>", b"</Journal>")
@@ -316,7 +333,7 @@ def _clean(raw: bytes) -> str:
     if "<" in text:
         text = _TAGS.sub("", text)
     if "&" in text:
-        text = html.unescape(text)
+        text = _ENTITY.sub(_entity, text)
     return text.strip()
 
 
