@@ -138,8 +138,9 @@ def write_batch(
     sqlite = is_sqlite(session)
     conn = session.connection()
     mark = "?" if sqlite else "%s"
-    deleted_keys = [key for key in old_texts if key // 100 in set(deletions)]
-    replaced = [key for key in old_texts if key not in set(deleted_keys)]
+    deleted_pmids = set(deletions)
+    deleted_keys = [key for key in old_texts if key // 100 in deleted_pmids]
+    replaced = [key for key in old_texts if key // 100 not in deleted_pmids]
     gone = deleted_keys + replaced
     if gone:
         if sqlite:
