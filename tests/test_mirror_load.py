@@ -22,7 +22,7 @@ from evidence.sources.base import SearchQuery
 from evidence.store.db import Database
 from evidence.store.mirror import load as store
 from tests.mirror_support import BASELINE, UPDATES, loaded_mirror, mirror_source
-from tests.mirror_xml import Rec, document
+from tests.mirror_xml import Rec, deletion, document
 
 ROOT = Path(__file__).resolve().parents[1]
 TERMS = ["ketamine[tiab]", "humans", '"Ketamine"[mh]', "NMDA[tiab]", "2000:3000[dp]"]
@@ -71,6 +71,29 @@ def test_the_last_copy_wins_deletions_leave_tombstones_versions_stay_apart(
     source = mirror_source(db)
     assert source.search(SearchQuery('"preliminary report"[ti]')).pmids == ()  # old text gone
     assert source.search(SearchQuery("migraine")).pmids == ()  # the deleted record's text
+    db.dispose()
+
+
+def test_within_one_file_the_last_copy_wins_and_a_deleted_pmid_can_come_back(
+    tmp_path: Path,
+) -> None:
+    baseline, updates = tmp_path / "baseline", tmp_path / "updatefiles"
+    baseline.mkdir()
+    updates.mkdir()
+    twice = [Rec(500, "First copy of 500"), Rec(501, "Another"), Rec(500, "Second copy of 500")]
+    (baseline / "pubmed26n0001.xml").write_bytes(document(twice))
+    (updates / "pubmed26n0002.xml").write_bytes(document([deletion(501)]))
+    (updates / "pubmed26n0003.xml").write_bytes(document([Rec(501, "501 is back")]))
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    service.load(db, [baseline, updates / "pubmed26n0002.xml"])
+    source = mirror_source(db)
+    assert [b.deleted for b in source.fetch(["501"])] == [frozenset({"501"})]
+    service.load(db, [updates])
+    articles = {a.pmid: a for b in source.fetch(["500", "501"]) for a in b.articles}
+    assert articles["500"].title == "Second copy of 500"
+    assert articles["501"].title == "501 is back"
+    assert [b.deleted for b in source.fetch(["501"])] == [frozenset()]  # tombstone gone
+    assert source.search(SearchQuery('"first copy"[ti]')).pmids == ()
     db.dispose()
 
 
