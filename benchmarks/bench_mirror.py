@@ -24,6 +24,7 @@ import platform
 import re
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,6 +100,50 @@ def write_files(
             out.write(FOOTER)
         paths.append(path)
     return paths
+
+
+def tree_rss_kb(pid: int) -> dict[int, int]:
+    """pid -> resident kB of ``pid`` and all its descendants (from /proc)."""
+    out: dict[int, int] = {}
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        rss = next((int(line.split()[1]) for line in status.splitlines()
+                    if line.startswith("VmRSS:")), 0)  # fmt: skip
+        out[current] = rss
+        todo.extend(int(c) for c in children)
+    return out
+
+
+def cli_load_memory(files: list[Path], work: Path) -> dict[str, Any]:
+    """Peak memory of ``evidence mirror load FILES`` as a user runs it (sampled every 0.1 s):
+    the main process, its worker, and both together."""
+    db = work / "memory.db"
+    command = [sys.executable, "-c", "from evidence.cli.main import main; main()",
+               "--db", str(db), "mirror", "load", *map(str, files)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    main_peak = worker_peak = total_peak = 0
+    while process.poll() is None:
+        sizes = tree_rss_kb(process.pid)
+        main_peak = max(main_peak, sizes.get(process.pid, 0))
+        others = [v for k, v in sizes.items() if k != process.pid]
+        worker_peak = max([worker_peak, *others])
+        total_peak = max(total_peak, sum(sizes.values()))
+        time.sleep(0.1)
+    db.unlink(missing_ok=True)
+    return {
+        "files": len(files),
+        "records": len(files) * PER_FILE,
+        "main_mb": round(main_peak / 1024, 1),
+        "worker_mb": round(worker_peak / 1024, 1),
+        "total_mb": round(total_peak / 1024, 1),
+    }
 
 
 def peak_rss_mb() -> dict[str, float]:
@@ -229,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "mirror.json")
     parser.add_argument("--workdir", type=Path, default=None, help="temp folder [default: /tmp]")
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only the CLI's peak memory loading 1 file, then 4 files (flat memory check)",
+    )
     args = parser.parse_args(argv)
     if not CORPUS.is_file():
         print(f"shared corpus not found at {CORPUS} (set EVIDENCE_SHARED_DIR)", file=sys.stderr)
@@ -254,6 +304,14 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_to_write": round(time.perf_counter() - started, 1),
         }
         print(f"wrote {results['files']['count']} files ({raw_bytes / 1e9:.2f} GB gzip)")
+        files = sorted(folder.glob("pubmed26n*.xml.gz"))
+        results["cli_memory"] = [
+            cli_load_memory(files[:n], Path(scratch)) for n in (1, min(4, len(files)))
+        ]
+        print(f"CLI peak memory: {results['cli_memory']}", flush=True)
+        if args.memory_only:
+            print(json.dumps(results, indent=2))
+            return 0
         for backend in args.backends.split(","):
             work = Path(scratch) / backend
             work.mkdir()

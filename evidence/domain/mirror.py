@@ -22,7 +22,7 @@ languages, authors, journals (titles, abbreviations and ISSNs)."""
 
 INDEX_VERSION = "1"
 """Changes whenever the tokens a record gives change: an index built by another version is
-refused (its SQLite entries could not be removed exactly)."""
+refused (queries would be tokenised unlike the records they search)."""
 
 _GREEK = {
     "α": "alpha",

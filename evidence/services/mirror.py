@@ -31,7 +31,7 @@ from evidence.domain.mirror import (
 )
 from evidence.sources.base import SearchQuery, Source
 from evidence.sources.mirror import download, mesh
-from evidence.sources.mirror.records import prepared_batches, stored_texts
+from evidence.sources.mirror.records import prepared_batches
 from evidence.store.db import Database
 from evidence.store.mirror import load as store
 
@@ -229,10 +229,7 @@ def _write(
     done: int,
 ) -> None:
     with db.session() as session:
-        existing = store.stored_raw(session, (r.key for r in upserts), deletions)
-        sqlite = store.is_sqlite(session)
-        old = {key: stored_texts(raw) if sqlite else () for key, raw in existing.items()}
-        store.write_batch(session, file_id, upserts, deletions, old, done)
+        store.write_batch(session, file_id, upserts, deletions, done)
 
 
 def _worker_batches(path: Path, skip: int, size: int) -> Iterator[tuple[int, list[Prepared]]]:

@@ -344,13 +344,6 @@ def _date(block: bytes) -> int | None:
     return date_number(parts.get(b"Year"), parts.get(b"Month"), parts.get(b"Day"))
 
 
-def stored_texts(stored: bytes) -> tuple[str, ...]:
-    """The index texts a stored record was indexed with (to remove it from FTS5 exactly)."""
-    raw = decompress(stored)
-    head = raw.split(b"<ReferenceList", 1)[0]
-    return index_texts(head, raw.startswith(b"<PubmedBookArticle"))
-
-
 def prepared_batches(
     path: Path, skip: int = 0, size: int = 2000
 ) -> Iterator[tuple[int, list[Prepared]]]:

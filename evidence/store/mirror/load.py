@@ -2,13 +2,12 @@
 
 A batch is written in the caller's transaction together with its file's progress, so a
 load killed at any point resumes at the first record not committed. Rows are written with
-``executemany``; on SQLite the contentless FTS5 index needs each replaced record's old
-texts to remove it (the caller gives them, rebuilt from the stored XML).
+``executemany``; a replaced or deleted record leaves the search index by its key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,9 +36,6 @@ _INSERT_RECORD = (
     " raw) VALUES ({})"
 )
 _SQLITE_FTS = f"INSERT INTO mirror_fts (rowid, {', '.join(FIELDS)}) VALUES ({{}})"
-_SQLITE_FTS_DELETE = (
-    f"INSERT INTO mirror_fts (mirror_fts, rowid, {', '.join(FIELDS)}) VALUES ('delete', {{}})"
-)
 
 
 @dataclass(frozen=True)
@@ -105,20 +101,15 @@ def finish_file(session: Session, file_id: int) -> None:
     )
 
 
-def stored_raw(session: Session, keys: Iterable[int], pmids: Iterable[int]) -> dict[int, bytes]:
-    """key -> stored XML of the rows with these keys, or of any version of these PMIDs."""
-    found: dict[int, bytes] = {}
-    key_list, pmid_list = list(keys), list(pmids)
-    for chunk in _chunks(key_list):
-        stmt = select(MirrorRecordRow.key, MirrorRecordRow.raw).where(
-            MirrorRecordRow.key.in_(chunk)
-        )
-        found.update({key: raw for key, raw in session.execute(stmt)})
-    for chunk in _chunks(pmid_list):
-        stmt = select(MirrorRecordRow.key, MirrorRecordRow.raw).where(
-            MirrorRecordRow.pmid.in_(chunk)
-        )
-        found.update({key: raw for key, raw in session.execute(stmt)})
+def stored_keys(session: Session, keys: Iterable[int], pmids: Iterable[int]) -> set[int]:
+    """The keys stored among ``keys``, and those of any version of ``pmids``."""
+    found: set[int] = set()
+    for chunk in _chunks(list(keys)):
+        stmt = select(MirrorRecordRow.key).where(MirrorRecordRow.key.in_(chunk))
+        found.update(session.scalars(stmt))
+    for chunk in _chunks(list(pmids)):
+        stmt = select(MirrorRecordRow.key).where(MirrorRecordRow.pmid.in_(chunk))
+        found.update(session.scalars(stmt))
     return found
 
 
@@ -127,32 +118,22 @@ def write_batch(
     file_id: int,
     upserts: Sequence[PreparedRecord],
     deletions: Sequence[int],
-    old_texts: Mapping[int, tuple[str, ...]],
     records_done: int,
 ) -> None:
     """Apply one batch (deletions, then upserts: each PMID's last state in the batch) and
-    record the file's progress, in the session's transaction.
-
-    ``old_texts``: key -> index texts of the rows being replaced or deleted (SQLite only).
-    """
+    record the file's progress, in the session's transaction."""
     sqlite = is_sqlite(session)
     conn = session.connection()
     mark = "?" if sqlite else "%s"
-    deleted_pmids = set(deletions)
-    deleted_keys = [key for key in old_texts if key // 100 in deleted_pmids]
-    replaced = [key for key in old_texts if key // 100 not in deleted_pmids]
-    gone = deleted_keys + replaced
+    gone = sorted(stored_keys(session, (r.key for r in upserts), deletions))
     if gone:
-        if sqlite:
-            conn.exec_driver_sql(
-                _SQLITE_FTS_DELETE.format(", ".join([mark] * (len(FIELDS) + 1))),
-                [(key, *old_texts[key]) for key in gone],
-            )
-        else:
-            conn.exec_driver_sql(f"DELETE FROM mirror_fts WHERE key = {mark}", [(k,) for k in gone])
-        conn.exec_driver_sql(f"DELETE FROM mirror_records WHERE key = {mark}", [(k,) for k in gone])
+        index_key = "rowid" if sqlite else "key"
+        rows = [(key,) for key in gone]
+        conn.exec_driver_sql(f"DELETE FROM mirror_fts WHERE {index_key} = {mark}", rows)
+        conn.exec_driver_sql(f"DELETE FROM mirror_records WHERE key = {mark}", rows)
     if deletions:
-        session.execute(delete(MirrorDeletionRow).where(MirrorDeletionRow.pmid.in_(deletions)))
+        for chunk in _chunks(list(deletions)):
+            session.execute(delete(MirrorDeletionRow).where(MirrorDeletionRow.pmid.in_(chunk)))
         session.execute(
             insert(MirrorDeletionRow),
             [{"pmid": pmid, "file_id": file_id} for pmid in deletions],
@@ -164,21 +145,11 @@ def write_batch(
         conn.exec_driver_sql(
             _INSERT_RECORD.format(", ".join([mark] * 10)),
             [
-                (
-                    r.key,
-                    r.pmid,
-                    r.version,
-                    r.record_type,
-                    file_id,
-                    r.dp,
-                    r.edat,
-                    r.crdt,
-                    r.mdat,
-                    r.raw,
-                )
+                (r.key, r.pmid, r.version, r.record_type, file_id, r.dp, r.edat, r.crdt, r.mdat,
+                 r.raw)
                 for r in upserts
             ],
-        )
+        )  # fmt: skip
         if sqlite:
             conn.exec_driver_sql(
                 _SQLITE_FTS.format(", ".join([mark] * (len(FIELDS) + 1))),

@@ -1,9 +1,10 @@
 """a local PubMed mirror: its files, records, tombstones, MeSH tree and search index
 
 The search index is created here with raw SQL by dialect: an FTS5 virtual table on SQLite
-(contentless: the records' XML is kept once, in mirror_records), a table of tsvectors with a
-GIN index on PostgreSQL. On this branch the revision before is 0006 (0007 and 0008 are being
-written elsewhere); the integrator sets down_revision to the last of them.
+(keeping its texts, so a record is removed by rowid and the database dumps and backs up like
+any other), a table of tsvectors with a GIN index on PostgreSQL. On this branch the revision
+before is 0006 (0007 and 0008 are being written elsewhere); the integrator sets
+down_revision to the last of them.
 
 Revision ID: 0009
 Revises: 0006
@@ -100,7 +101,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         columns = ", ".join(FIELDS)
         op.execute(
-            f"CREATE VIRTUAL TABLE mirror_fts USING fts5({columns}, content='',"
+            f"CREATE VIRTUAL TABLE mirror_fts USING fts5({columns},"
             " columnsize=0, tokenize='unicode61 remove_diacritics 0')"
         )
     else:
