@@ -144,6 +144,17 @@ def test_a_query_with_a_syntax_error_is_refused(mirror: tuple[Source, Database])
         source.search(SearchQuery("(ketamine[tiab]"))
 
 
+def test_a_query_too_deep_for_the_database_fails_that_query_only(
+    mirror: tuple[Source, Database],
+) -> None:
+    source, _ = mirror
+    nested = "".join(f"w{i}[tiab] OR (" for i in range(1500)) + "ketamine[ti]" + ")" * 1500
+    with pytest.raises(MirrorSearchError):
+        source.search(SearchQuery(nested))
+    flat = " AND ".join(f"(a{i}[tiab] OR b{i}[ti])" for i in range(300))
+    assert source.search(SearchQuery(flat)).pmids == ()
+
+
 def test_fetch_returns_the_latest_version_and_says_which_pmids_nlm_deleted(
     mirror: tuple[Source, Database],
 ) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from evidence.domain.errors import MirrorEmptyError, MirrorSearchError
+from evidence.domain.errors import MirrorEmptyError, MirrorSearchError, StoreError
 from evidence.domain.mirror import INDEX_VERSION, MirrorAnswer, MirrorSummary
 from evidence.domain.query_syntax import Node
 from evidence.store.db import Database, display_name
@@ -30,6 +30,16 @@ class StoreMirrorIndex:
             return load.summary(session)
 
     def search(self, node: Node) -> MirrorAnswer:
+        """The query's answer; a query the database refuses (too deep for FTS5...) fails
+        as this query's error, not the whole refresh's."""
+        try:
+            return self._search(node)
+        except StoreError as exc:
+            raise MirrorSearchError(f"the mirror could not run this query: {exc}") from exc
+        except RecursionError:
+            raise MirrorSearchError("the query is nested too deeply for the mirror") from None
+
+    def _search(self, node: Node) -> MirrorAnswer:
         with self.db.session() as session:
             if not load.has_records(session):
                 raise MirrorEmptyError(
