@@ -26,7 +26,7 @@ def mirror_group() -> None:
     type=click.Choice(["baseline", "update"]),
     help="What the files are [default: update inside a folder named updatefiles, else baseline].",
 )
-@click.option("--batch", "batch_size", type=click.IntRange(1), default=5000, show_default=True,
+@click.option("--batch", "batch_size", type=click.IntRange(1), default=2000, show_default=True,
               help="Records per committed batch.")  # fmt: skip
 @json_option
 @pass_app

@@ -31,13 +31,13 @@ from evidence.domain.mirror import (
 )
 from evidence.sources.base import SearchQuery, Source
 from evidence.sources.mirror import download, mesh
-from evidence.sources.mirror.records import prepared_batches
+from evidence.sources.mirror.records import prepared_batches, produce
 from evidence.store.db import Database
 from evidence.store.mirror import load as store
 
 log = logging.getLogger("evidence.mirror")
 
-BATCH = 5000
+BATCH = 2000
 PARALLEL_FROM = 4 << 20  # files this large (bytes) are prepared in a worker process
 COURTESY = "Courtesy of the U.S. National Library of Medicine."
 NOT_CURRENT = (
@@ -233,10 +233,10 @@ def _write(
 
 
 def _worker_batches(path: Path, skip: int, size: int) -> Iterator[tuple[int, list[Prepared]]]:
-    """:func:`prepared_batches` computed in a worker process, at most a few batches ahead."""
+    """:func:`prepared_batches` computed in a worker process, at most two batches ahead."""
     context = multiprocessing.get_context("spawn")
-    channel: multiprocessing.Queue[object] = context.Queue(maxsize=3)
-    worker = context.Process(target=_produce, args=(str(path), skip, size, channel), daemon=True)
+    channel: multiprocessing.Queue[object] = context.Queue(maxsize=2)
+    worker = context.Process(target=produce, args=(str(path), skip, size, channel), daemon=True)
     worker.start()
     try:
         while True:
@@ -257,15 +257,6 @@ def _worker_batches(path: Path, skip: int, size: int) -> Iterator[tuple[int, lis
             worker.terminate()
         worker.join(timeout=5)
         channel.close()
-
-
-def _produce(path: str, skip: int, size: int, channel: multiprocessing.Queue[object]) -> None:
-    try:
-        for item in prepared_batches(Path(path), skip, size):
-            channel.put(item)
-        channel.put(None)
-    except Exception as exc:  # handed to the parent, which raises it
-        channel.put(f"{Path(path).name}: {exc}")
 
 
 def _kind_of(path: Path) -> str:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import lz4.block
 
@@ -33,6 +33,12 @@ from evidence.domain.mirror import (
 )
 
 BLOCK = 1 << 20
+
+
+class _Channel(Protocol):
+    def put(self, item: object) -> None: ...
+
+
 _OPEN = re.compile(rb"<(PubmedArticle|PubmedBookArticle|DeleteCitation)(?=[\s>/])")
 _ROOT = re.compile(rb"<(PubmedArticleSet|MedlineCitationSet)[\s>]")
 _PMID = re.compile(rb"<PMID(?:\s[^>]*)?>\s*(\d+)\s*</PMID>")
@@ -361,3 +367,15 @@ def prepared_batches(
                 batch = []
         if batch or done > skip:
             yield done, batch
+
+
+def produce(path: str, skip: int, size: int, channel: _Channel) -> None:
+    """A worker process's loop: put each batch of :func:`prepared_batches` on ``channel``,
+    then ``None``; an error is put as its message. Lives here, so the worker imports only
+    this module (not the database layers)."""
+    try:
+        for item in prepared_batches(Path(path), skip, size):
+            channel.put(item)
+        channel.put(None)
+    except Exception as exc:  # handed to the parent, which raises it
+        channel.put(f"{Path(path).name}: {exc}")
