@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -219,8 +219,14 @@ def drop_postgres(name: str) -> None:
     admin.dispose()
 
 
-def bench(backend: str, sizes: list[int], folder: Path, work: Path) -> dict[str, Any]:
-    """Grow one mirror through ``sizes``, measuring at each."""
+def bench(
+    backend: str,
+    sizes: list[int],
+    folder: Path,
+    work: Path,
+    saved: Callable[[dict[str, Any]], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Grow one mirror through ``sizes``, measuring at each (``saved`` after each stage)."""
     created = None
     if backend == "sqlite":
         path: Path | None = work / "mirror.db"
@@ -261,6 +267,7 @@ def bench(backend: str, sizes: list[int], folder: Path, work: Path) -> dict[str,
                 flush=True,
             )
             stages.append(stage)
+            saved({"stages": stages})
     finally:
         db.dispose()
         if created is not None:
@@ -322,7 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         for backend in args.backends.split(","):
             work = Path(scratch) / backend
             work.mkdir()
-            results[backend] = bench(backend, sizes, folder, work)
+
+            def save(partial: dict[str, Any], backend: str = backend) -> None:
+                results[backend] = partial
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+            results[backend] = bench(backend, sizes, folder, work, save)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {args.out}")
