@@ -53,8 +53,9 @@ def refresh_command(
         claims.claim(claim_id)  # unknown ids fail before anything is opened
     total = sum(len(c.queries) for c in claims.claims if not claim_ids or c.id in claim_ids)
     show_bar = not (as_json or app.quiet) and sys.stderr.isatty()
+    searching = "the local mirror" if (source or app.settings.source) == "mirror" else "PubMed"
     with click.progressbar(
-        length=total, label="Searching PubMed", file=sys.stderr, hidden=not show_bar
+        length=total, label=f"Searching {searching}", file=sys.stderr, hidden=not show_bar
     ) as bar:
 
         def progress(query: QuerySummary) -> None:
