@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run install install-test test lint typecheck pytest bench fuzz clean
+.PHONY: run demo install install-test test lint typecheck pytest bench bench-mirror fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,21 @@ run: install
 	$(BIN)/evidence refresh queries/ketamine-chronic-pain.toml || [ $$? -eq 3 ]
 	$(BIN)/evidence report
 
+## Offline: build a small PubMed mirror from the bundled sample (mirror-sample/, NLM's format),
+## run the ketamine claims against it and write the report; nothing is fetched from NCBI.
+## Everything goes to demo/ (its own database), so the ledger in data/ is left alone.
+DEMO ?= demo
+demo: install
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN)/evidence --db $(DEMO)/evidence.db mirror load mirror-sample/baseline mirror-sample/updatefiles
+	$(BIN)/evidence --db $(DEMO)/evidence.db mirror load-mesh mirror-sample/desc-sample.xml
+	$(BIN)/evidence --db $(DEMO)/evidence.db mirror info
+	$(BIN)/evidence --db $(DEMO)/evidence.db refresh --source mirror queries/ketamine-chronic-pain.toml || [ $$? -eq 3 ]
+	$(BIN)/evidence --db $(DEMO)/evidence.db report --out $(DEMO)/report
+
 lint:
-	$(BIN)/ruff check evidence tests benchmarks fuzz
-	$(BIN)/ruff format --check evidence tests benchmarks fuzz
+	$(BIN)/ruff check evidence tests benchmarks fuzz mirror-sample
+	$(BIN)/ruff format --check evidence tests benchmarks fuzz mirror-sample
 
 typecheck:
 	$(BIN)/mypy
@@ -42,6 +54,11 @@ test: install-test lint typecheck pytest
 ## evidence vs Bio.Entrez; prints a table, writes benchmarks/results/retrieval.json.
 bench: install-test
 	$(BIN)/python benchmarks/bench_retrieval.py
+
+## Mirror benchmark: import rate, index size and query latency from 100k to 1M records
+## (the shared corpus repeated with new PMIDs, in a temp folder); MIRROR_SIZES to change.
+bench-mirror: install-test
+	$(BIN)/python benchmarks/bench_mirror.py $${MIRROR_SIZES:+--sizes $$MIRROR_SIZES}
 
 ## Coverage-guided fuzzing (atheris) of the claims loader and the efetch parser,
 ## FUZZ_SECONDS each (default 60); crashes are kept in tests/fuzz_regressions/.

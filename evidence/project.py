@@ -27,6 +27,8 @@ KEYS = {
     "eutils_url": "E-utilities base URL",
     "tool": "tool name sent to NCBI",
     "reviewer": "default reviewer name",
+    "source": "where searches go: eutils (PubMed, default) or mirror (the local PubMed mirror)",
+    "mirror_url": "the NLM update-file listing `evidence mirror sync` reads",
 }
 SECRET_KEYS = frozenset({"api_key", "ncbi_api_key", "password"})
 

@@ -24,6 +24,8 @@ DEFAULT_REPORTS_DIR = Path("reports")
 DEFAULT_TOOL = "evidence"
 RETRACTION_WATCH_URL = "https://api.labs.crossref.org/data/retractionwatch?mailto={email}"
 PLACEHOLDER_EMAIL = "evidence-user@example.org"  # until NCBI_EMAIL / --email is set
+NLM_UPDATES_URL = "https://ftp.ncbi.nlm.nih.gov/pubmed/updatefiles/"
+SOURCES = ("eutils", "mirror")
 N = TypeVar("N", int, float)
 
 
@@ -99,6 +101,8 @@ class Settings:
     retraction_watch_url: str = RETRACTION_WATCH_URL.format(email=PLACEHOLDER_EMAIL)
     deadline: float | None = None  # seconds a refresh may take (None: no limit)
     secret_key: Secret | None = None  # signs the desk's session cookie; random per start if None
+    source: str = "eutils"  # or "mirror": the local PubMed mirror in the same database
+    mirror_updates_url: str = NLM_UPDATES_URL  # the listing `evidence mirror sync` reads
 
     @classmethod
     def from_env(
@@ -143,7 +147,14 @@ class Settings:
         watch = env.get("EVIDENCE_RETRACTION_WATCH_URL") or RETRACTION_WATCH_URL.format(
             email=eutils.email or PLACEHOLDER_EMAIL
         )
+        source = env.get("EVIDENCE_SOURCE") or config.get("source") or "eutils"
+        if source not in SOURCES:
+            raise ConfigError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
         return cls(
+            source=source,
+            mirror_updates_url=env.get("EVIDENCE_MIRROR_URL")
+            or config.get("mirror_url")
+            or NLM_UPDATES_URL,
             database_url=as_database_url(db or default_db),
             eutils=eutils,
             reviewer=env.get("EVIDENCE_REVIEWER") or config.get("reviewer") or None,

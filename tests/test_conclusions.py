@@ -111,6 +111,7 @@ def test_an_unreachable_server_stops_the_refresh_with_one_line_and_exit_1(
     assert len(lines) == 1 and "Traceback" not in result.output
     assert f"cannot reach E-utilities at 127.0.0.1:{port}: connection refused" in lines[0]
     assert "EVIDENCE_EUTILS_URL" in lines[0]
+    assert lines[0].endswith("offline? try `make demo`")  # the offline demo, named
     status = conclusions(env)  # one search run, failed; the rest never ran
     labels = [c["conclusion_label"] for c in status.values()]
     assert labels[0] == "Search failed (see audit)"

@@ -97,6 +97,11 @@ def sigterm_interrupts() -> Iterator[None]:
     help="When another refresh holds the database, wait for it to finish (at most SECONDS "
     "when given) instead of exiting 75 at once. Put it after CLAIMS_FILE.",
 )
+@click.option(
+    "--source",
+    type=click.Choice(["eutils", "mirror"]),
+    help="Search PubMed (eutils) or the local mirror. [env: EVIDENCE_SOURCE; default: eutils]",
+)
 @json_option
 @pass_app
 def refresh_command(
@@ -106,6 +111,7 @@ def refresh_command(
     recheck: str,
     deadline: float | None,
     wait: float | None,
+    source: str | None,
     as_json: bool,
 ) -> None:
     """Run every query of CLAIMS_FILE, fetch the records not yet stored, store everything,
@@ -128,8 +134,9 @@ def refresh_command(
         claims.claim(claim_id)  # unknown ids fail before anything is opened
     total = sum(len(c.queries) for c in claims.claims if not claim_ids or c.id in claim_ids)
     show_bar = not (as_json or app.quiet) and sys.stderr.isatty()
+    searching = "the local mirror" if (source or app.settings.source) == "mirror" else "PubMed"
     with click.progressbar(
-        length=total, label="Searching PubMed", file=sys.stderr, hidden=not show_bar
+        length=total, label=f"Searching {searching}", file=sys.stderr, hidden=not show_bar
     ) as bar:
 
         def progress(query: QuerySummary) -> None:
@@ -138,7 +145,7 @@ def refresh_command(
         with sigterm_interrupts():
             summary = refresh(
                 app.database(create=True),
-                app.source(deadline=budget),
+                app.source(source, deadline=budget),
                 claims,
                 claim_ids=claim_ids,
                 progress=progress,

@@ -73,6 +73,20 @@ class RetractionDataError(SourceError):
     """The Retraction Watch dataset could not be read (unreachable, not that CSV...)."""
 
 
+class MirrorSearchError(SourceError):
+    """The local PubMed mirror cannot answer a search (a field tag it does not index...)."""
+
+
+class MirrorEmptyError(SourceUnreachableError):
+    """The local PubMed mirror holds no records yet: stop the refresh."""
+
+
+class MirrorLoadError(EvidenceError):
+    """A mirror file that cannot be loaded: bad checksum, out of order, not PubMed XML."""
+
+    exit_code = 2
+
+
 class StoreError(EvidenceError):
     """The database cannot be opened, migrated or written."""
 

@@ -24,6 +24,7 @@ class Context:
     settings: Settings
     _db: Database | None = field(default=None, repr=False)
     _source: Source | None = field(default=None, repr=False)
+    _others: dict[str, Source] = field(default_factory=dict, repr=False)
 
     def database(self, *, create: bool) -> Database:
         """The database, opened (and migrated) on first use.
@@ -42,21 +43,35 @@ class Context:
             )
         return self._db
 
-    def source(self, *, deadline: Deadline | None = None) -> Source:
-        """The search source (NCBI E-utilities), created on first use.
+    def source(self, kind: str | None = None, *, deadline: Deadline | None = None) -> Source:
+        """The search source, created on first use: ``settings.source`` (NCBI E-utilities by
+        default, or the local mirror), or ``kind`` ("eutils", "mirror") when given.
 
         ``deadline``: the command's time budget, which the source respects (no request,
         retry or wait past it); only the first call's counts.
         """
+        if kind is not None and kind != self.settings.source:
+            if kind not in self._others:
+                self._others[kind] = self._build_source(kind, deadline)
+            return self._others[kind]
         if self._source is None:
-            from evidence.sources.eutils.source import EutilsSource
-
-            self._source = EutilsSource.from_settings(self.settings.eutils, deadline=deadline)
+            self._source = self._build_source(self.settings.source, deadline)
         return self._source
+
+    def _build_source(self, kind: str, deadline: Deadline | None) -> Source:
+        if kind == "mirror":
+            from evidence.sources.mirror.source import MirrorSource
+            from evidence.store.mirror.index import StoreMirrorIndex
+
+            return MirrorSource(StoreMirrorIndex(self.database(create=False)))
+        from evidence.sources.eutils.source import EutilsSource
+
+        return EutilsSource.from_settings(self.settings.eutils, deadline=deadline)
 
     def close(self) -> None:
         """Release the database and HTTP connections."""
-        if self._source is not None:
-            self._source.close()
+        for source in (self._source, *self._others.values()):
+            if source is not None:
+                source.close()
         if self._db is not None:
             self._db.dispose()

@@ -11,6 +11,7 @@ from evidence.domain.audit import as_utc, pmid_order
 from evidence.domain.errors import UnknownIdError
 from evidence.domain.views import ArticleArg, ClaimChanges
 from evidence.services.changes import with_record_changes
+from evidence.sources.base import SourceIdentity
 from evidence.store import reads
 from evidence.store.history import ClaimHistory, RunRow, claim_history, refresh_runs
 
@@ -149,7 +150,7 @@ def _info(row: RunRow) -> RunInfo:
         seconds=round((finished - started).total_seconds(), 1) if finished else None,
         status=row.status,
         error=row.error,
-        source=f"{row.source_kind} {row.source_location}",
+        source=SourceIdentity(row.source_kind, row.source_location, row.source_snapshot).describe(),
         claims=row.claims,
         queries=row.queries,
         failed_queries=row.failed_queries,

@@ -142,6 +142,7 @@ class RunRow:
     error: str | None
     source_kind: str
     source_location: str
+    source_snapshot: str | None
     claims: tuple[str, ...]  # the claim ids it was asked to run
     queries: int
     failed_queries: int
@@ -186,6 +187,7 @@ def _run_row(run: RefreshRun, sums: Any) -> RunRow:
         error=run.error,
         source_kind=run.source_kind,
         source_location=run.source_location,
+        source_snapshot=run.source_snapshot,
         claims=tuple((run.options or {}).get("claims", ())),
         queries=int(sums.queries) if sums else 0,
         failed_queries=int(sums.failed or 0) if sums else 0,

@@ -444,3 +444,7 @@ class RetractionNotice(Base):
     reasons: Mapped[JsonList] = mapped_column(default=list)
     retraction_doi: Mapped[str | None] = mapped_column(Text)
     retraction_pmid: Mapped[str | None] = mapped_column(String(20))
+
+
+# The local PubMed mirror's tables (their own module, registered on the same metadata).
+from evidence.store.mirror import models as _mirror_models  # noqa: E402, F401

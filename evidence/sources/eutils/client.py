@@ -341,7 +341,8 @@ class EutilsClient:
         return SourceUnreachableError(
             self._safe(
                 f"cannot reach E-utilities at {host}: {cause}{tries}; check the network, any"
-                " proxy (HTTPS_PROXY), or EVIDENCE_EUTILS_URL / --eutils-url"
+                " proxy (HTTPS_PROXY), or EVIDENCE_EUTILS_URL / --eutils-url;"
+                " offline? try `make demo`"
             )
         )
 

@@ -1,0 +1,1 @@
+"""A local PubMed mirror (NLM's baseline and update files) as a second Source."""

@@ -1,0 +1,1 @@
+"""The local PubMed mirror's tables and queries (see docs/mirror.md)."""
