@@ -244,7 +244,12 @@ class EutilsServer:
         return Answer(404, b"<html><body>404 Not Found</body></html>", "text/html")
 
     def search_ids(self, term: str) -> list[str] | None:
-        """The ids of a term in PubMed order; None when the term is unknown."""
+        """The ids of a term in PubMed order; None when the term is unknown.
+
+        A term mapped exactly wins over reading it as a date or PMID range of another.
+        """
+        if not callable(self.searches) and term in self.searches:
+            return list(self.searches[term])
         dated = DATE_RANGE.match(term)
         if dated is not None:
             ids = self.search_ids(_unwrap(dated["base"].strip()))

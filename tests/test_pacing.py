@@ -225,7 +225,7 @@ def test_two_refreshes_together_stay_within_three_requests_per_second(tmp_path: 
     # One late arrival (a busy machine) shortens the next gap: judge the typical gap, the
     # busiest second and the whole span, which hold whatever the scheduling jitter.
     assert statistics.median(gaps) >= INTERVAL - JITTER, gaps
-    assert busiest(times, 1.0) <= 3
+    assert busiest(times, 1.0 - JITTER) <= 3  # the same allowance as the control below
     assert times[-1] - times[0] >= (len(times) - 1) * INTERVAL - JITTER
 
 

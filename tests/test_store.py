@@ -18,7 +18,7 @@ from evidence.domain.records import (
 )
 from evidence.services.records import regrade_stale, store_records
 from evidence.store import writes
-from evidence.store.db import Database, current_revision, table_names
+from evidence.store.db import HEAD_REVISION, Database, current_revision, table_names
 from evidence.store.models import (
     Article as ArticleRow,
 )
@@ -59,7 +59,7 @@ def make_article(pmid: str, title: str = "A trial", **changes: object) -> Articl
 
 def test_migrations_create_every_table(database_url: str) -> None:
     db = Database(database_url)
-    assert current_revision(db.engine) == "0009"
+    assert current_revision(db.engine) == HEAD_REVISION
     tables = set(table_names(db.engine))
     assert {"articles", "claims", "queries", "search_runs", "claim_articles"} <= tables
     Database(database_url)  # migrating again is a no-op
@@ -269,7 +269,7 @@ def test_migration_0008_from_0006_keeps_records_and_backfills_checked_at(
     command.downgrade(alembic_config(db.engine), "0006")  # a database before re-checks
     db.dispose()
     db = Database(database_url)  # upgrades 0006 -> head with records and links in place
-    assert current_revision(db.engine) == "0008"
+    assert current_revision(db.engine) == HEAD_REVISION
     with db.session() as s:
         rows = {a.pmid: a for a in s.scalars(select(ArticleRow))}
         assert set(rows) == {"555"}
