@@ -17,6 +17,7 @@ from evidence.cli.review import review_group
 from evidence.cli.runs import diff_command, runs_command
 from evidence.cli.serve import serve_command
 from evidence.cli.status import status_command
+from evidence.cli.users import users_group
 from evidence.domain.errors import EvidenceError
 from evidence.settings import Settings, redact
 
@@ -106,6 +107,7 @@ cli.add_command(audit_group)
 cli.add_command(retractions_group)
 cli.add_command(serve_command)
 cli.add_command(mirror_group)
+cli.add_command(users_group)
 for _command in cli.commands.values():
     add_verbosity_options(_command)
 

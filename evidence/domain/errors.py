@@ -164,5 +164,23 @@ class RefreshLockedError(EvidenceError):
     exit_code = 75
 
 
+class AccountError(EvidenceError):
+    """An account that cannot be added or changed: the name is taken or not valid, the
+    password too short, the role unknown."""
+
+    exit_code = 2
+
+
+class UnknownAccountError(UnknownIdError):
+    """No account with the name given."""
+
+
+class UnsafeServeError(EvidenceError):
+    """``evidence serve`` asked to listen beyond this machine with no way to tell who is who
+    (no enabled account, no trusted proxy header): refused before it starts."""
+
+    exit_code = 2
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised as an interrupt in the main thread so a refresh stops like on Ctrl-C."""

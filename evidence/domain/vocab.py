@@ -49,3 +49,43 @@ CONCLUSIONS: Final = (
     SEARCH_FAILED,
     NEVER_SEARCHED,
 )
+
+# Desk accounts: what each role may do. Reviewers judge; editors also resolve conflicts and
+# manage claims and runs; admins also manage users. Without accounts (the local one-time
+# token desk) the one user has every role.
+ROLE_REVIEWER: Final = "reviewer"
+ROLE_EDITOR: Final = "editor"
+ROLE_ADMIN: Final = "admin"
+ROLES: Final = (ROLE_REVIEWER, ROLE_EDITOR, ROLE_ADMIN)
+ACTION_JUDGE: Final = "judge"  # record and withdraw one's own verdicts
+ACTION_RESOLVE: Final = "resolve"  # settle a conflict between reviewers (a resolution verdict)
+ACTION_MANAGE_CLAIMS: Final = "manage-claims"  # claim sets, review settings
+ACTION_MANAGE_RUNS: Final = "manage-runs"  # refresh runs
+ACTION_MANAGE_USERS: Final = "manage-users"  # add, disable, re-password accounts
+ACTIONS: Final = (
+    ACTION_JUDGE,
+    ACTION_RESOLVE,
+    ACTION_MANAGE_CLAIMS,
+    ACTION_MANAGE_RUNS,
+    ACTION_MANAGE_USERS,
+)
+_EDITOR_ACTIONS: Final = frozenset(
+    {ACTION_JUDGE, ACTION_RESOLVE, ACTION_MANAGE_CLAIMS, ACTION_MANAGE_RUNS}
+)
+ROLE_ACTIONS: Final = {
+    ROLE_REVIEWER: frozenset({ACTION_JUDGE}),
+    ROLE_EDITOR: _EDITOR_ACTIONS,
+    ROLE_ADMIN: _EDITOR_ACTIONS | {ACTION_MANAGE_USERS},
+}
+
+
+def role_can(role: str | None, action: str) -> bool:
+    """True when ``role`` may do ``action``; ``None`` (no accounts: the local desk) may do all.
+
+    An unknown action is a programming error, not a refusal.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r} (known: {', '.join(ACTIONS)})")
+    if role is None:
+        return True
+    return action in ROLE_ACTIONS.get(role, frozenset())

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -363,6 +364,26 @@ class Verdict(Base):
     record_sha256: Mapped[str] = mapped_column(String(64))  # the record as it was judged
     flags_at_review: Mapped[JsonList] = mapped_column(default=list)
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("claim_statements.id"))
+
+
+# --- Desk accounts ------------------------------------------------------------------------
+
+
+class User(Base):
+    """A desk account. Only the password's Argon2 hash is stored; ``generation`` grows at
+    every change that must end the account's sessions (password, disabling, role)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('reviewer', 'editor', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- Re-checks of linked records, and what they changed -----------------------------------
