@@ -11,8 +11,9 @@ articles, claims, PMIDs, verdicts and filter values are refused with 400 and one
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 from typing import Any
@@ -23,6 +24,8 @@ from jinja2 import ChoiceLoader, PackageLoader, StrictUndefined
 from werkzeug.wrappers import Response
 
 from evidence.domain.errors import (
+    AccountError,
+    ConfigError,
     EvidenceError,
     InvalidVerdictError,
     MissingReviewerError,
@@ -36,6 +39,7 @@ from evidence.report.sanitize import inline_markup, mark_words
 from evidence.report.tables import format_time, short_authors
 from evidence.services.context import Context
 from evidence.web import auth
+from evidence.web.throttle import LoginThrottle
 
 log = logging.getLogger("evidence.web")
 
@@ -50,16 +54,26 @@ REPORT_CSP = (
 )
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "shared_css", "favicon"})
 NAMELESS_ENDPOINTS = frozenset({"auth.name", "auth.logout"})  # signed in, no name yet
-BAD_INPUT = (UnknownIdError, InvalidVerdictError, NothingToWithdrawError, MissingReviewerError)
+HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,100}")
+BAD_INPUT = (
+    AccountError,
+    UnknownIdError,
+    InvalidVerdictError,
+    NothingToWithdrawError,
+    MissingReviewerError,
+)
 
 
 @dataclass
 class DeskState:
-    """What the views share: the application context, the login tokens, the options."""
+    """What the views share: the application context, the login tokens, the wrong-password
+    throttle, the options."""
 
     context: Context
     tokens: auth.LoginTokens
     blind_review: bool = False
+    proxy_header: str | None = None  # a trusted reverse proxy names the account in it
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 class DeskFlask(Flask):
@@ -70,14 +84,22 @@ class DeskFlask(Flask):
 
 
 def create_app(
-    context: Context, *, secret_key: str | bytes | None = None, blind_review: bool = False
+    context: Context,
+    *,
+    secret_key: str | bytes | None = None,
+    blind_review: bool = False,
+    trust_proxy_header: str | None = None,
 ) -> Flask:
     """The desk over ``context``'s database (which must exist: it is opened now).
 
     ``secret_key`` signs the session cookie: random when not given, so sessions end with
     the server. ``blind_review`` hides other reviewers' verdicts until this reviewer has
-    judged (off by default; claim-set settings come later).
+    judged (off by default; claim-set settings come later). ``trust_proxy_header`` (e.g.
+    ``X-Forwarded-User``): a reverse proxy authenticates, and this header of every request
+    names the enabled account; only safe when nothing but the proxy can reach the desk.
     """
+    if trust_proxy_header is not None and not HEADER_NAME.fullmatch(trust_proxy_header):
+        raise ConfigError(f"not an HTTP header name: {trust_proxy_header[:60]!r}")
     context.database(create=False)  # fail at start, and never race to open it per thread
     app = DeskFlask("evidence.web", static_folder="static", template_folder=None)
     app.config.update(
@@ -90,7 +112,9 @@ def create_app(
         MAX_CONTENT_LENGTH=64 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )
-    app.extensions["evidence"] = DeskState(context, auth.LoginTokens(), blind_review)
+    app.extensions["evidence"] = DeskState(
+        context, auth.LoginTokens(), blind_review, trust_proxy_header
+    )
     app.jinja_loader = ChoiceLoader(
         [PackageLoader("evidence.web", "templates"), PackageLoader("evidence.report", "templates")]
     )
@@ -107,15 +131,16 @@ def create_app(
         counts=counts_text,
     )
     app.jinja_env.globals["identity"] = auth.current_identity
+    app.jinja_env.globals["desk_mode"] = auth.mode
 
     from evidence.web.views import url
 
     app.jinja_env.globals["url"] = url
 
-    from evidence.web.views import card, home, queue, report
+    from evidence.web.views import card, home, queue, report, users
 
     app.register_blueprint(auth.bp)
-    for module in (home, queue, card, report):
+    for module in (home, queue, card, report, users):
         app.register_blueprint(module.bp)
     app.add_url_rule("/shared/conclusion.css", "shared_css", shared_css)
     app.add_url_rule("/favicon.ico", "favicon", lambda: Response(status=204))
@@ -126,6 +151,7 @@ def create_app(
     app.after_request(security_headers)
     app.register_error_handler(CSRFError, csrf_refused)
     app.register_error_handler(EvidenceError, evidence_error)
+    app.register_error_handler(403, forbidden)
     app.register_error_handler(404, not_found)
     app.register_error_handler(405, not_allowed)
     app.register_error_handler(413, too_large)
@@ -170,15 +196,12 @@ def refuse_other_origins() -> Response | None:
 
 
 def require_session() -> Response | None:
-    """Nothing but the login page (and static files) without the session."""
+    """Nothing but the login page (and static files) without a valid session (checked
+    against the account on each request in team mode, see :func:`auth.check_access`)."""
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS:
         return None
-    if not auth.signed_in():
-        return auth.login_page(401)
-    if endpoint in NAMELESS_ENDPOINTS or auth.current_identity() is not None:
-        return None
-    return auth.name_form()
+    return auth.check_access(nameless_ok=endpoint in NAMELESS_ENDPOINTS)
 
 
 def security_headers(response: Response) -> Response:
@@ -230,6 +253,13 @@ def evidence_error(error: EvidenceError) -> Response:
         return error_page(404, str(error))
     log.error("%s %s: %s", request.method, request.path[:200], " ".join(str(error).split()))
     return error_page(500, str(error))
+
+
+def forbidden(error: Any) -> Response:
+    identity = auth.current_identity()
+    role = identity.role if identity is not None and identity.role else "none"
+    _refused(403, f"{getattr(error, 'description', 'forbidden')} (role {role})")
+    return error_page(403, f"Your account's role ({role}) may not do this.")
 
 
 def not_found(_error: Any) -> Response:
