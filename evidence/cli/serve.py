@@ -9,6 +9,7 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import message
+from evidence.domain.errors import UnsafeServeError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -31,33 +32,76 @@ DEFAULT_PORT = 8765
     show_default=True,
     help="Requests served at once.",
 )
+@click.option(
+    "--trust-proxy-header",
+    metavar="HEADER",
+    help="Let a reverse proxy sign users in: this request header (e.g. X-Forwarded-User) "
+    "names an enabled account. Anyone who can reach the port directly can claim any name: "
+    "listen on 127.0.0.1 behind the proxy.",
+)
 @pass_app
-def serve_command(app: App, host: str, port: int, open_browser: bool, threads: int) -> None:
-    """Start the review desk: a local web app on the same database and services.
+def serve_command(
+    app: App,
+    host: str,
+    port: int,
+    open_browser: bool,
+    threads: int,
+    trust_proxy_header: str | None,
+) -> None:
+    """Start the review desk: a web app on the same database and services.
 
-    Prints a URL carrying a one-time login token on stdout (open it; the reviewer then
-    gives a name once per browser). Without it, only the login page is served. The session
-    key is random per start unless EVIDENCE_SECRET_KEY is set. Ctrl-C stops the server.
+    Without accounts: prints a URL carrying a one-time login token on stdout (open it; the
+    reviewer then gives a name once per browser); only 127.0.0.1 and the like. With
+    accounts (`evidence users add`): prints the desk's URL; the login page asks for a name
+    and password. Listening beyond this machine (--host 0.0.0.0) needs accounts or
+    --trust-proxy-header. The session key is random per start unless EVIDENCE_SECRET_KEY
+    is set. Ctrl-C stops the server.
     """
     import waitress
 
+    from evidence.services.accounts import team_mode
     from evidence.web.app import create_app, issue_login_url
 
+    with app.database(create=False).session() as session:
+        team = team_mode(session)
+    check_exposure(host, team=team, proxy=trust_proxy_header)
     secret = app.settings.secret_key
-    desk = create_app(app, secret_key=secret.reveal() if secret else None)
+    desk = create_app(
+        app,
+        secret_key=secret.reveal() if secret else None,
+        trust_proxy_header=trust_proxy_header,
+    )
     shown = f"[{host}]" if ":" in host else host
-    url = issue_login_url(desk, f"http://{shown}:{port}")
+    base = f"http://{shown}:{port}"
+    url = f"{base}/" if team or trust_proxy_header else issue_login_url(desk, base)
     if not _loopback(host):
         message(
-            f"Warning: listening on {host}, not only this machine: anyone who can reach it "
-            "and holds the link can sign in (plain HTTP, no TLS)",
+            f"Warning: listening on {host}, not only this machine, over plain HTTP: "
+            "put a TLS reverse proxy in front (see the README's Team setup)",
+            quiet=app.quiet,
+        )
+    if trust_proxy_header and not _loopback(host):
+        message(
+            f"Warning: trusting {trust_proxy_header} while listening on {host}: anyone who "
+            "reaches this port directly can sign in as any account",
             quiet=app.quiet,
         )
     click.echo(url)
-    message("review desk: open the URL above; Ctrl-C stops the server", quiet=app.quiet)
+    mode = "accounts" if team else "proxy header" if trust_proxy_header else "one-time link"
+    message(f"review desk ({mode}): open the URL above; Ctrl-C stops the server", quiet=app.quiet)
     if open_browser:
         webbrowser.open(url)
     waitress.serve(desk, host=host, port=port, threads=threads, ident="evidence")
+
+
+def check_exposure(host: str, *, team: bool, proxy: str | None) -> None:
+    """Refuse to listen beyond this machine when nothing tells who is who."""
+    if _loopback(host) or team or proxy:
+        return
+    raise UnsafeServeError(
+        f"refusing to serve on {host} without accounts: add one (evidence users add NAME "
+        "--role admin), use --trust-proxy-header behind a proxy, or keep --host 127.0.0.1"
+    )
 
 
 def _loopback(host: str) -> bool:

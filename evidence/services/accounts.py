@@ -137,7 +137,7 @@ def authenticate(session: Session, name: str, password: str) -> AccountInfo | No
 
     Unknown names, disabled accounts and wrong passwords all cost one Argon2 verification.
     """
-    account = store.user_by_name(session, name) if len(name) <= MAX_NAME else None
+    account = _lookup(session, name)
     if len(password) > MAX_PASSWORD:
         return None
     stored = account.password_hash if account is not None else _dummy_hash()
@@ -162,10 +162,16 @@ def session_account(session: Session, account_id: int, generation: int) -> Accou
 
 def enabled_account(session: Session, name: str) -> AccountInfo | None:
     """The enabled account called ``name`` (a trusted proxy's header), else None."""
-    account = store.user_by_name(session, name) if len(name) <= MAX_NAME else None
+    account = _lookup(session, name)
     if account is None or account.disabled:
         return None
     return AccountInfo.of(account)
+
+
+def _lookup(session: Session, name: str) -> Account | None:
+    """The account called ``name``; a name no account can have (too long, control
+    characters such as NUL, which PostgreSQL refuses) is not looked up."""
+    return store.user_by_name(session, name) if clean_account_name(name) == name else None
 
 
 def team_mode(session: Session) -> bool:
