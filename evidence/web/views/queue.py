@@ -16,7 +16,7 @@ def queue(slug: str, claim: str) -> str:
     """One page of the claim's queue (``state``, ``level``, ``verdict``, ``flag``, ``q``)."""
     flt = desk.QueueFilter.of(request.args)
     page = request.args.get("page", "1")
-    if not page.isdigit() or not 0 < int(page) < 1_000_000:
+    if not (page.isascii() and page.isdigit() and len(page) <= 6) or int(page) == 0:
         raise UnknownIdError.of("page", page[:20], ["1", "2", "..."])
     with db_session() as session:
         found = desk.claim_queue(
