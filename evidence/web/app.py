@@ -146,6 +146,7 @@ def create_app(
     app.add_url_rule("/favicon.ico", "favicon", lambda: Response(status=204))
 
     app.before_request(refuse_other_origins)
+    app.before_request(refuse_nul)
     app.before_request(require_session)
     CSRFProtect(app)  # after the two above: no session -> login page; then the token
     app.after_request(security_headers)
@@ -192,6 +193,18 @@ def refuse_other_origins() -> Response | None:
     if refused:
         _refused(403, f"cross-origin POST refused (Origin {origin!r}, Sec-Fetch-Site {site!r})")
         return error_page(403, "Requests from other sites are refused.")
+    return None
+
+
+def refuse_nul() -> Response | None:
+    """No parameter may carry a NUL character (PostgreSQL refuses it in text: a 500 else)."""
+    values = [request.path]
+    values += [v for _, v in request.args.items(multi=True)]
+    if request.method == "POST":
+        values += [v for _, v in request.form.items(multi=True)]
+    if any("\x00" in v for v in values):
+        _refused(400, "a NUL character in the request")
+        return error_page(400, "The request carries a NUL character.")
     return None
 
 
