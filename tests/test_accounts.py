@@ -1,5 +1,5 @@
 """Accounts: ``evidence users`` (hashes, prompts, disable, passwd), the service's sign-in
-rules, roles, the wrong-password throttle, migration 0010, and ``serve``'s refusal to
+rules, roles, the wrong-password throttle, migration 0011, and ``serve``'s refusal to
 listen beyond this machine without accounts. SQLite and PostgreSQL where the db is involved.
 """
 
@@ -214,13 +214,13 @@ def test_throttle_counts_per_client_address_across_names() -> None:
 # --- migration -----------------------------------------------------------------------------
 
 
-def test_migration_0010_adds_users_to_a_0009_database_keeping_its_data(
+def test_migration_0011_adds_users_to_a_0010_database_keeping_its_data(
     database_url: str,
 ) -> None:
     from evidence.store.db import create_db_engine
 
     engine = create_db_engine(database_url)
-    upgrade(engine, "0009")
+    upgrade(engine, "0010")
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -228,9 +228,9 @@ def test_migration_0010_adds_users_to_a_0009_database_keeping_its_data(
                 " VALUES ('s', 'T', '2026-01-01 00:00:00+00:00')"
             )
         )
-    assert current_revision(engine) == "0009"
+    assert current_revision(engine) == "0010"
     upgrade(engine)
-    assert current_revision(engine) == HEAD_REVISION == "0010"
+    assert current_revision(engine) == HEAD_REVISION == "0011"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT slug FROM claim_sets")).scalar_one() == "s"
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 0

@@ -1,9 +1,9 @@
 """desk accounts: users with a role, an Argon2 password hash, a disabled flag and a session
 generation (sessions carrying an older one end)
 
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-11-30 06:40:00
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-30 07:15:00
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
