@@ -296,3 +296,31 @@ def test_backup_of_postgresql_gives_the_pg_dump_line_without_the_password(
         in line
     )
     assert "PGPASSWORD" in line and not target.exists()
+
+
+def test_upgrades_at_once_migrate_once(database_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    Database(database_url).dispose()
+    downgrade(database_url, PREVIOUS)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "EVIDENCE_DATABASE_URL": database_url,
+    }
+    command = [sys.executable, "-m", "evidence", "db", "upgrade"]
+    processes = [
+        subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    lines = []
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert "Traceback" not in err
+        lines.append(err.strip())
+    upgraded = [line for line in lines if f"upgraded from migration {PREVIOUS}" in line]
+    assert len(upgraded) == 1, lines
+    assert sum("already at migration" in line for line in lines) == 1, lines
+    assert revision_of(database_url) == HEAD_REVISION
