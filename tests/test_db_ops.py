@@ -261,7 +261,10 @@ def test_backup_never_overwrites_without_force_nor_the_database_itself(tmp_path:
     refused = run(env, "db", "backup", str(target))
     assert refused.exit_code == 2 and "use --force" in one_line(refused)
     assert target.read_bytes() == b"keep me"
+    stale_log = tmp_path / "there.db-wal"  # a replaced database's log must not outlive it
+    stale_log.write_bytes(b"stale")
     assert run(env, "db", "backup", str(target), "--force").exit_code == 0
+    assert not stale_log.exists()
     with sqlite3.connect(target) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
             HEAD_REVISION,

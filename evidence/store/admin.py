@@ -124,6 +124,8 @@ def backup_sqlite(engine: Engine, target: Path) -> int:
             source.backup(copy)  # every page in one step: one snapshot
         finally:
             copy.close()
+        for stale in _side_files(target):  # a replaced database's log would corrupt the copy
+            stale.unlink(missing_ok=True)
         os.replace(temporary, target)
         return target.stat().st_size
     except (sqlite3.Error, OSError) as exc:
