@@ -327,3 +327,24 @@ def test_upgrades_at_once_migrate_once(database_url: str) -> None:
     assert len(upgraded) == 1, lines
     assert sum("already at migration" in line for line in lines) == 1, lines
     assert revision_of(database_url) == HEAD_REVISION
+
+
+def test_info_and_status_of_an_up_to_date_database_never_load_alembic(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    Database(url).dispose()
+    script = (
+        "import sys; from click.testing import CliRunner; from evidence.cli.main import cli\n"
+        "for args in (['db', 'info'], ['status']):\n"
+        "    CliRunner().invoke(cli, ['--db', sys.argv[1], *args])\n"
+        "print('alembic' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", script, url], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
