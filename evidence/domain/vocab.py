@@ -49,3 +49,19 @@ CONCLUSIONS: Final = (
     SEARCH_FAILED,
     NEVER_SEARCHED,
 )
+
+# The kind of a verdict row: a reviewer's verdict (or the withdrawn row of an undo), or an
+# editor's resolution of a conflict between reviewers (append-only too, with a reason).
+KIND_VERDICT: Final = "verdict"
+KIND_RESOLUTION: Final = "resolution"
+VERDICT_KINDS: Final = (KIND_VERDICT, KIND_RESOLUTION)
+# How many independent verdicts a study may ask for (claims files, ``claims set-review``).
+MAX_REVIEWERS: Final = 10
+
+# Roles on a shared desk, and what each may do besides judging.
+ROLES: Final = ("reviewer", "editor", "admin")
+ROLE_ACTIONS: Final = {
+    "reviewer": frozenset({"judge"}),
+    "editor": frozenset({"judge", "resolve", "manage"}),
+    "admin": frozenset({"judge", "resolve", "manage", "users"}),
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from evidence.domain.review import Agreement
 from evidence.domain.views import (
     ClaimReport,
     QueryInfo,
@@ -71,6 +72,8 @@ def _document(data: ReportData) -> Iterator[str]:
         ("Claim", "Statement", "Conclusion", "Studies", "Retracted", "By level", "By verdict"),
         [_summary_cells(c) for c in data.claims],
     )
+    if data.agreement is not None:
+        yield from (_agreement_line(data.agreement), "")
     for claim in data.claims:
         yield from _claim(claim)
     yield from _changes(data)
@@ -78,10 +81,19 @@ def _document(data: ReportData) -> Iterator[str]:
     yield f"_Generated {format_time(data.generated_at)} by evidence {md_text(data.tool_version)}._"
 
 
+def _agreement_line(agreement: Agreement) -> str:
+    per = f"{agreement.raters} per study"
+    return f"Reviewer agreement, all claims: {agreement.label} (first-round verdicts, {per})."
+
+
 def _summary_cells(claim: ClaimReport) -> tuple[str, ...]:
     summary = claim.summarized
     levels = ", ".join(f"L{k}: {v}" for k, v in sorted(summary.by_level.items()))
     verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.by_verdict.items()))
+    if summary.conflicts:
+        verdicts += f"; {summary.conflicts} unresolved conflict(s)"
+    if summary.agreement is not None:
+        verdicts += f"; {summary.agreement.label}"
     return (
         md_link(claim.key, f"#{claim.key}"),
         md_text(claim.statement),

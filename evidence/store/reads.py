@@ -34,6 +34,7 @@ from evidence.domain.views import (
     article_choice,
     study_order,
 )
+from evidence.store import review
 from evidence.store.models import (
     Article,
     ArticleAuthor,
@@ -85,6 +86,7 @@ def read_report(
     )
     queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
     studies = _studies_by_claim(session, ref.id)
+    protocols = review.protocols(session, ref.id)
     refreshes = _refreshes(session, ref.id)
     return ReportData(
         article=ref.article,
@@ -92,7 +94,14 @@ def read_report(
         tool_version=evidence.__version__,
         last_refresh=refreshes[-1].info if refreshes else None,
         claims=tuple(
-            ClaimReport(c.key, c.statement, c.section, tuple(queries[c.id]), tuple(studies[c.id]))
+            ClaimReport(
+                c.key,
+                c.statement,
+                c.section,
+                tuple(queries[c.id]),
+                tuple(studies[c.id]),
+                review=protocols[c.id],
+            )
             for c in claims
         ),
         refreshes=refreshes,
@@ -370,6 +379,8 @@ def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list
             tuple(row.flags_at_review or ()),
             statement_version=version,
             current_wording=version == latest,
+            kind=row.kind,
+            reason=row.reason,
         )
         found[(row.claim_id, row.pmid)].append(info)
     return found
