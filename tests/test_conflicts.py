@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -132,6 +133,7 @@ def judge(environ: dict[str, str], pmid: str, verdict: str, reviewer: str) -> No
 
 def test_the_conflict_queue_and_a_resolution_through_the_cli(
     env: dict[str, str],  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     run(env, "claims", "set-review", CLAIM, "--reviewers", "2", "--blind")
     judge(env, "30000001", "supports", "ann")
@@ -212,6 +214,14 @@ def test_the_conflict_queue_and_a_resolution_through_the_cli(
         "the primary outcome worsened",
     )
     assert "(resolution) — the primary outcome worsened" in run(env, "review", "show", CLAIM).stdout
+    exported = json.loads(run(env, "export", "--claim", CLAIM, "--verdict", "contradicts").stdout)
+    (study_row,) = exported["claims"][0]["studies"]
+    assert study_row["verdicts"][-1]["kind"] == "resolution"
+    assert run(env, "report", "--out", str(tmp_path / "r")).exit_code == 0
+    markdown = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "**Resolved: contradicts** (eve: the primary outcome worsened)" in markdown
+    html = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    assert 'class="resolution"' in html and "1 unresolved conflict" not in html
 
 
 def test_a_reviewer_role_cannot_resolve_through_the_service(

@@ -237,6 +237,10 @@ def _verdict_cell(study: StudyInfo) -> str:
         for r, v in latest.items()
     )
     cell = md_text(verdicts) or "not reviewed"
+    resolution = study.resolution
+    if resolution is not None:
+        cell += f" **Resolved: {md_text(resolution.verdict)}** ({md_text(resolution.reviewer)}:"
+        cell += f" {md_text(resolution.reason or '')})"
     if study.suggested_stance:
         cell += f" _Machine suggestion: {md_text(study.suggested_stance)}_"
     if study.key_sentence:
