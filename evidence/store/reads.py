@@ -77,16 +77,16 @@ def read_report(
 
     ``with_pmids=False`` leaves each search run's PMIDs out (one statement fewer).
     """
-    claims = list(
-        session.scalars(
-            select(Claim)
-            .where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
-            .order_by(Claim.position, Claim.id)
-        )
-    )
+    rows = session.execute(
+        select(Claim, ClaimSet)
+        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
+        .where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
+        .order_by(Claim.position, Claim.id)
+    ).all()
+    claims = [claim for claim, _ in rows]
+    protocols = {claim.id: review.effective(claim_set, claim) for claim, claim_set in rows}
     queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
     studies = _studies_by_claim(session, ref.id)
-    protocols = review.protocols(session, ref.id)
     refreshes = _refreshes(session, ref.id)
     return ReportData(
         article=ref.article,
