@@ -272,9 +272,9 @@ def test_migration_0011_keeps_verdicts_as_reviewer_verdicts(database_url: str) -
         claim = writes.claim_by_key(s, claims.slug, CLAIM)
         writes.link_claim(s, claim.id, run_row.id, ["1"])
         record_verdict(s, CLAIM, "1", "supports", reviewer="ann")
-    command.downgrade(alembic_config(db.engine), "0009")  # before the review protocol
+    command.downgrade(alembic_config(db.engine), "0010")  # before the review protocol
     db.dispose()
-    db = Database(database_url)  # upgrades 0009 -> head with the verdict in place
+    db = Database(database_url)  # upgrades 0010 -> head with the verdict in place
     with db.session() as s:
         verdict = s.scalars(select(Verdict)).one()
         assert (verdict.kind, verdict.reason, verdict.verdict) == ("verdict", None, "supports")

@@ -426,7 +426,7 @@ def test_queue_pages(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 
     client = login(app)
     everything = queue_pmids(client, "?state=all")
-    monkeypatch.setattr(desk, "PAGE_SIZE", 10)
+    monkeypatch.setattr(desk.queue, "PAGE_SIZE", 10)
     assert queue_pmids(client, "?state=all&page=2") == everything[10:20]  # LIMIT/OFFSET
     assert queue_pmids(client, "?page=3") == everything[20:30]  # after the rules
     assert "page 2 of" in client.get(f"{BASE}/?page=2").text

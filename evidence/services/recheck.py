@@ -73,7 +73,7 @@ def recheck_linked(
     if mode == NONE:
         summary.status = "skipped"
         return summary
-    with db.session() as session:
+    with db.session(write=True) as session:
         recheck_id = store.start_recheck(session, refresh_id, mode)
         linked = store.linked_records(session, claim_set_id)
         started = store.refresh_started(session, refresh_id)
@@ -88,7 +88,7 @@ def recheck_linked(
         if isinstance(exc, SourceUnreachableError):
             raise
         return summary
-    with db.session() as session:
+    with db.session(write=True) as session:
         store.mark_checked(session, list(linked), now)
         flagged = apply_notices(session, refresh_id)
     summary.newly_flagged += flagged
@@ -197,7 +197,7 @@ def _flagged(change: store.ChangeRow) -> list[FlaggedStudy]:
 
 
 def _finish(db: Database, recheck_id: int, summary: RecheckSummary) -> None:
-    with db.session() as session:
+    with db.session(write=True) as session:
         store.finish_recheck(
             session,
             recheck_id,

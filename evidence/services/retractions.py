@@ -84,7 +84,7 @@ def update_dataset(db: Database, location: str, *, email: str | None = None) -> 
             "dataset_date": newest,
         }
         store.finish_load(session, load_id, figures)
-    with db.session() as session:
+    with db.session(write=True) as session:
         summary.newly_flagged = apply_notices(session, None)
     log.info(
         "Retraction Watch: %d rows, %d notices kept, newest %s",

@@ -5,11 +5,13 @@ answer in milliseconds for a claim with 10,000 linked studies, so it reads only 
 page shows, each read in a fixed number of statements:
 
 - :func:`desk_claim`: the claim, its current wording and its query terms (2 statements);
-- :func:`judged_pairs`: the claim's verdict rows with each judged record's hash and flags
-  (1 statement; only pairs that have a verdict row, however many studies are linked);
-- :func:`ordered_pmids`, :func:`page_pmids`, :func:`count_studies`: the claim's active
-  studies, filtered by level, flag and a search over title and abstract in SQL, in study
-  order (level, then relevance, then newest: ``evidence.domain.views.study_order``);
+- :func:`verdict_rows` / :func:`judged_pairs`: the claim's verdict rows with each judged
+  record's hash and flags (1 statement; only pairs that have a verdict row, however many
+  studies are linked; or only the rows after a known id, for a cache kept up to date);
+- :func:`linked_studies`: the claim's active studies in study order (level, then
+  relevance, then newest: ``evidence.domain.views.study_order``) with level and flags, and
+  :func:`data_generation`, the counter that says when that order may have changed;
+- :func:`matching_pmids`: a search over title and abstract, in SQL;
 - :func:`studies`: the rows of a page (or of one card) as ``StudyInfo`` (4 statements).
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,6 +37,7 @@ from evidence.store.models import (
     ClaimArticle,
     ClaimSet,
     ClaimStatement,
+    DataGeneration,
     Query,
     Verdict,
 )
@@ -119,14 +122,55 @@ def active_claim_keys(session: Session, claim_set_id: int) -> list[str]:
     )
 
 
-def judged_pairs(
-    session: Session, claim: DeskClaim, pmid: str | None = None
-) -> dict[str, JudgedPair]:
-    """PMID -> the pair's verdict rows and stored record, for every pair of the claim (or
-    just ``pmid``) with a verdict row, in one statement."""
+@dataclass(frozen=True)
+class VerdictRow:
+    """A verdict row of the claim with the judged record as stored now."""
+
+    id: int
+    pmid: str
+    info: VerdictInfo
+    stored_sha256: str | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LinkedStudy:
+    """An active study of a claim as the queue filters it."""
+
+    pmid: str
+    level: int | None
+    flags: frozenset[str]
+
+
+def data_generation(session: Session) -> int:
+    """The counter that triggers bump on any change to records, links or claims (1 statement)."""
+    return int(session.scalar(select(DataGeneration.generation)) or 0)
+
+
+def verdict_watermark(session: Session, claim_id: int) -> tuple[int, int]:
+    """How many verdict rows the claim has, and the highest row id (1 statement)."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.max(Verdict.id), 0)).where(
+            Verdict.claim_id == claim_id
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def verdict_rows(
+    session: Session,
+    claim: DeskClaim,
+    *,
+    pmid: str | None = None,
+    after: int = 0,
+    upto: int | None = None,
+) -> list[VerdictRow]:
+    """The claim's verdict rows (of one ``pmid``; with ids in ``(after, upto]``), oldest
+    first, each with the judged record's stored hash and flags (1 statement)."""
     judged = ClaimStatement.__table__.alias("judged")
     query = (
         select(
+            Verdict.id,
             Verdict.pmid,
             Verdict.reviewer,
             Verdict.verdict,
@@ -140,15 +184,17 @@ def judged_pairs(
         )
         .join(Article, Article.pmid == Verdict.pmid)
         .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
-        .where(Verdict.claim_id == claim.id)
+        .where(Verdict.claim_id == claim.id, Verdict.id > after)
         .order_by(Verdict.created_at, Verdict.id)
     )
     if pmid is not None:
         query = query.where(Verdict.pmid == pmid)
-    rows: dict[str, list[VerdictInfo]] = defaultdict(list)
-    records: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-    for row in session.execute(query):
-        rows[row.pmid].append(
+    if upto is not None:
+        query = query.where(Verdict.id <= upto)
+    return [
+        VerdictRow(
+            row.id,
+            row.pmid,
             VerdictInfo(
                 row.reviewer,
                 row.verdict,
@@ -158,11 +204,60 @@ def judged_pairs(
                 _words(row.flags_at_review),
                 statement_version=row.version,
                 current_wording=row.version == claim.statement_version,
-            )
+            ),
+            row.stored_sha256,
+            _words(row.flags),
         )
-        if row.pmid not in records:
-            records[row.pmid] = (row.stored_sha256, _words(row.flags))
-    return {p: JudgedPair(p, *records[p], tuple(v)) for p, v in rows.items()}
+        for row in session.execute(query)
+    ]
+
+
+def group_pairs(
+    rows: Sequence[VerdictRow], pairs: Mapping[str, JudgedPair] | None = None
+) -> dict[str, JudgedPair]:
+    """PMID -> pair: ``rows`` (oldest first) added to ``pairs`` (a copy; pairs that get
+    rows take the rows' stored record)."""
+    found = dict(pairs or {})
+    added: dict[str, list[VerdictInfo]] = defaultdict(list)
+    for row in rows:
+        added[row.pmid].append(row.info)
+    records = {row.pmid: (row.stored_sha256, row.flags) for row in rows}
+    for pmid, infos in added.items():
+        before = found[pmid].verdicts if pmid in found else ()
+        found[pmid] = JudgedPair(pmid, *records[pmid], before + tuple(infos))
+    return found
+
+
+def judged_pairs(
+    session: Session, claim: DeskClaim, pmid: str | None = None
+) -> dict[str, JudgedPair]:
+    """PMID -> the pair's verdict rows and stored record, for every pair of the claim (or
+    just ``pmid``) with a verdict row, in one statement."""
+    return group_pairs(verdict_rows(session, claim, pmid=pmid))
+
+
+def linked_studies(session: Session, claim_id: int) -> list[LinkedStudy]:
+    """Every active study of the claim, in study order, with its level and flags
+    (1 statement)."""
+    query = _in_study_order(
+        _filtered(
+            [ClaimArticle.pmid, Article.evidence_level, cast(Article.flags, Text)],
+            claim_id,
+            StudyFilter(),
+        )
+    )
+    return [
+        LinkedStudy(pmid, level, frozenset(_words(flags)))
+        for pmid, level, flags in session.execute(query)
+    ]
+
+
+def matching_pmids(session: Session, claim_id: int, search: str) -> set[str]:
+    """The claim's active studies with ``search`` in the title or abstract, any case
+    (1 statement)."""
+    return set(
+        session.scalars(_filtered([ClaimArticle.pmid], claim_id, StudyFilter(search=search)))
+    )
 
 
 def reviewer_rows(
@@ -171,7 +266,15 @@ def reviewer_rows(
     """The reviewer's latest ``limit`` rows on the claim, newest first (1 statement)."""
     judged = ClaimStatement.__table__.alias("judged")
     rows = session.execute(
-        select(Verdict, judged.c.version)
+        select(
+            Verdict.pmid,
+            Verdict.verdict,
+            Verdict.note,
+            Verdict.created_at,
+            Verdict.record_sha256,
+            cast(Verdict.flags_at_review, Text).label("flags_at_review"),
+            judged.c.version,
+        )
         .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
         .where(Verdict.claim_id == claim.id, Verdict.reviewer == reviewer)
         .order_by(Verdict.created_at.desc(), Verdict.id.desc())
@@ -181,17 +284,17 @@ def reviewer_rows(
         (
             row.pmid,
             VerdictInfo(
-                row.reviewer,
+                reviewer,
                 row.verdict,
                 row.note,
                 as_utc(row.created_at),
                 row.record_sha256,
-                tuple(row.flags_at_review or ()),
-                statement_version=version,
-                current_wording=version == claim.statement_version,
+                _words(row.flags_at_review),
+                statement_version=row.version,
+                current_wording=row.version == claim.statement_version,
             ),
         )
-        for row, version in rows
+        for row in rows
     ]
 
 
@@ -231,24 +334,6 @@ def _in_study_order(query: Select[Any]) -> Select[Any]:
         func.length(ClaimArticle.pmid),
         ClaimArticle.pmid,
     )
-
-
-def ordered_pmids(session: Session, claim_id: int, where: StudyFilter) -> list[str]:
-    """Every active study of the claim that passes ``where``, in study order (1 statement)."""
-    return list(session.scalars(_in_study_order(_filtered([ClaimArticle.pmid], claim_id, where))))
-
-
-def page_pmids(
-    session: Session, claim_id: int, where: StudyFilter, *, limit: int, offset: int
-) -> list[str]:
-    """One page of :func:`ordered_pmids`, with LIMIT/OFFSET (1 statement)."""
-    query = _in_study_order(_filtered([ClaimArticle.pmid], claim_id, where))
-    return list(session.scalars(query.limit(limit).offset(offset)))
-
-
-def count_studies(session: Session, claim_id: int, where: StudyFilter = StudyFilter()) -> int:
-    """How many active studies of the claim pass ``where`` (1 statement)."""
-    return int(session.scalar(_filtered([func.count()], claim_id, where)) or 0)
 
 
 def studies(session: Session, claim_id: int, pmids: Sequence[str]) -> list[StudyInfo]:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -348,6 +349,16 @@ class ClaimArticle(Base):
     stance_sentence: Mapped[str | None] = mapped_column(Text)
     stance_cues: Mapped[JsonList] = mapped_column(default=list, server_default="[]")
     stance_version: Mapped[str | None] = mapped_column(String(20))
+
+
+class DataGeneration(Base):
+    """One row whose counter triggers bump on any change to records, links or claims
+    (migration 0010), so caches of what those hold know when to rebuild."""
+
+    __tablename__ = "data_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
 
 
 # --- Reviewer verdicts ----------------------------------------------------------------------

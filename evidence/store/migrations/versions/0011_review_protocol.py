@@ -8,7 +8,7 @@ reviewer's verdict, or the ``withdrawn`` row that takes one back, as before) or
 give. Existing rows are reviewer verdicts.
 
 Revision ID: 0011
-Revises: 0009 (re-chained after 0010 when the accounts migration lands)
+Revises: 0010
 Create Date: 2026-11-30 07:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

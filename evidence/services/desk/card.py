@@ -1,0 +1,106 @@
+"""One study's card for a claim: the record, its abstract with the claim's terms and the key
+sentence marked, the machine's suggestion, and the verdicts this reviewer may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from evidence.domain.views import ArticleArg, StudyInfo, VerdictInfo, standing_verdicts
+from evidence.services.desk.common import check_linked, find_claim
+from evidence.services.desk.filters import pair_state
+from evidence.services.desk.pages import AbstractPart, AbstractSectionView, StudyCard
+from evidence.stance.relevance import claim_terms
+from evidence.stance.text import STOPWORDS, stem, tokens
+from evidence.store import desk as store
+
+UNDO_LOOKBACK: Final = 500  # how many of the reviewer's latest rows undo looks through
+
+
+def study_card(
+    session: Session,
+    slug: ArticleArg,
+    claim_key: str,
+    pmid: str,
+    *,
+    reviewer: str,
+    blind: bool = False,
+) -> StudyCard:
+    """The card of study ``pmid`` for the claim, as ``reviewer`` may see it."""
+    ref, claim = find_claim(session, slug, claim_key)
+    check_linked(session, claim, pmid)
+    (study,) = store.studies(session, claim.id, [pmid])
+    pair = store.judged_pairs(session, claim, pmid).get(pmid)
+    rows = pair.verdicts if pair else ()
+    study = replace(study, verdicts=rows)
+    state = pair_state(pair, reviewer)
+    mine = next((v for v in reversed(study.standing) if v.reviewer == reviewer), None)
+    hidden = blind and state.mine is None
+    others = {r: v for r, v in study.current_verdicts.items() if r != reviewer}
+    terms = claim_terms(claim.statement, claim.query_terms)
+    texts = [study.title, *(text for _, text in study.abstract)]
+    undo = pmid if state.mine is not None else latest_standing(session, claim, reviewer)
+    return StudyCard(
+        claim=ref,
+        study=study,
+        state=state.shown(hidden),
+        abstract=split_abstract(study),
+        highlight=matching_words(texts, terms),
+        history=tuple(v for v in rows if v.reviewer == reviewer) if hidden else rows,
+        others=None if hidden else others,
+        mine=mine if state.mine is not None else None,
+        undo_pmid=undo,
+        blind=blind,
+        terms=terms,
+    )
+
+
+def matching_words(texts: Iterable[str], terms: Iterable[str]) -> frozenset[str]:
+    """The lower-case words of ``texts`` that are claim terms, by relevance's own tokeniser
+    (:func:`~evidence.stance.text.tokens`, stopwords out, :func:`~evidence.stance.text.stem`).
+
+    A word with an apostrophe is given without it ("patient's" -> "patient"): HTML escapes
+    the apostrophe, and the page marks the word before it.
+    """
+    wanted = frozenset(terms)
+    found: set[str] = set()
+    for text in texts:
+        for token in tokens(text or ""):
+            if token not in STOPWORDS and len(token) > 1 and stem(token) in wanted:
+                found.add(token.split("'")[0])
+    return frozenset(found)
+
+
+def split_abstract(study: StudyInfo) -> tuple[AbstractSectionView, ...]:
+    """The abstract's sections, the key sentence split out where it is found."""
+    key = (study.key_sentence or "").strip()
+    sections = []
+    marked = False
+    for label, text in study.abstract:
+        at = text.find(key) if key and not marked else -1
+        if at < 0:
+            sections.append(AbstractSectionView(label, (AbstractPart(text),)))
+            continue
+        marked = True
+        parts = (
+            AbstractPart(text[:at]),
+            AbstractPart(key, key=True),
+            AbstractPart(text[at + len(key) :]),
+        )
+        sections.append(AbstractSectionView(label, tuple(p for p in parts if p.text)))
+    return tuple(sections)
+
+
+def latest_standing(session: Session, claim: store.DeskClaim, reviewer: str) -> str | None:
+    """The pair of the claim on which ``reviewer`` most recently gave a verdict that stands."""
+    rows = store.reviewer_rows(session, claim, reviewer, limit=UNDO_LOOKBACK)
+    by_pmid: dict[str, list[VerdictInfo]] = {}
+    for pmid, info in rows:  # newest first
+        by_pmid.setdefault(pmid, []).insert(0, info)
+    for pmid, infos in by_pmid.items():  # in order of each pair's newest row
+        if standing_verdicts(infos) and infos[-1].current_wording:
+            return pmid
+    return None

@@ -1,0 +1,157 @@
+"""Each claim's queue index, kept in memory between requests.
+
+A claim with 10,000 linked studies cannot be sorted and have its verdicts replayed on every
+page view. The index holds the claim's studies in study order (with level and flags, so
+those filters need no SQL) and every verdict pair, and is checked on each use with two
+cheap statements:
+
+- the **data generation** (bumped by database triggers on any change to records, links or
+  claims: a refresh, a regrade, a Retraction Watch load): when it moved, the index is
+  rebuilt;
+- the claim's **verdict watermark** (row count and highest id): verdicts are append-only,
+  so the rows after the known id are read and added. If the count does not add up (on
+  PostgreSQL a row with a lower id can commit late), every verdict row is read again.
+
+Whatever is read is read inside the request's own transaction after the checks, so an
+index is never older than the generation it is stored under. Indexes are kept per engine
+(at most ``MAX_CLAIMS`` claims each) and shared by the server's threads; a stored index is
+never changed, only replaced.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from evidence.services.desk.filters import PairState, pair_state
+from evidence.store import desk as store
+
+MAX_CLAIMS: Final = 32
+
+
+@dataclass(frozen=True)
+class ClaimIndex:
+    """A claim's studies in study order and its verdict pairs, as of a generation."""
+
+    claim_id: int
+    statement_version: int | None
+    generation: int
+    studies: tuple[store.LinkedStudy, ...]
+    watermark: tuple[int, int]  # verdict rows: count, highest id
+    pairs: Mapping[str, store.JudgedPair]
+    _states: dict[str, Mapping[str, PairState]] = field(default_factory=dict, compare=False)
+    _positions: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def position(self, pmid: str) -> int:
+        """Where ``pmid`` stands in study order (-1: not an active study of the claim)."""
+        positions = self._positions
+        if not positions:
+            positions.update((s.pmid, n) for n, s in enumerate(self.studies))
+        return positions.get(pmid, -1)
+
+    @property
+    def linked(self) -> int:
+        """How many active studies the claim has."""
+        return len(self.studies)
+
+    def states(self, reviewer: str) -> Mapping[str, PairState]:
+        """PMID -> state for ``reviewer``, for every pair with a verdict row (memoised)."""
+        found = self._states.get(reviewer)
+        if found is None:
+            found = {pmid: pair_state(pair, reviewer) for pmid, pair in self.pairs.items()}
+            if len(self._states) < 64:
+                self._states[reviewer] = found
+        return found
+
+
+class IndexCache:
+    """Claim indexes per engine, least recently used dropped first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_engine: weakref.WeakKeyDictionary[Any, OrderedDict[int, ClaimIndex]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, engine: Any, claim_id: int) -> ClaimIndex | None:
+        """The stored index of the claim, or None."""
+        with self._lock:
+            indexes = self._by_engine.get(engine)
+            if indexes is None or claim_id not in indexes:
+                return None
+            indexes.move_to_end(claim_id)
+            return indexes[claim_id]
+
+    def put(self, engine: Any, index: ClaimIndex) -> None:
+        """Store ``index`` (replacing the claim's previous one)."""
+        with self._lock:
+            indexes = self._by_engine.setdefault(engine, OrderedDict())
+            indexes[index.claim_id] = index
+            indexes.move_to_end(index.claim_id)
+            while len(indexes) > MAX_CLAIMS:
+                indexes.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every index."""
+        with self._lock:
+            self._by_engine.clear()
+
+
+CACHE: Final = IndexCache()
+
+
+def claim_index(session: Session, claim: store.DeskClaim) -> ClaimIndex:
+    """The claim's index, brought up to date (2 statements when nothing changed)."""
+    engine = session.get_bind()
+    generation = store.data_generation(session)
+    watermark = store.verdict_watermark(session, claim.id)
+    known = CACHE.get(engine, claim.id)
+    if known is None or not _same_data(known, claim, generation):
+        index = _build(session, claim, generation, watermark)
+    elif known.watermark == watermark:
+        return known
+    else:
+        index = _with_new_verdicts(session, claim, known, watermark)
+    CACHE.put(engine, index)
+    return index
+
+
+def _same_data(index: ClaimIndex, claim: store.DeskClaim, generation: int) -> bool:
+    return index.generation == generation and index.statement_version == claim.statement_version
+
+
+def _build(
+    session: Session, claim: store.DeskClaim, generation: int, watermark: tuple[int, int]
+) -> ClaimIndex:
+    studies = tuple(store.linked_studies(session, claim.id))
+    rows = store.verdict_rows(session, claim, upto=watermark[1])
+    return ClaimIndex(
+        claim.id,
+        claim.statement_version,
+        generation,
+        studies,
+        (len(rows), watermark[1]),
+        store.group_pairs(rows),
+    )
+
+
+def _with_new_verdicts(
+    session: Session, claim: store.DeskClaim, known: ClaimIndex, watermark: tuple[int, int]
+) -> ClaimIndex:
+    rows = store.verdict_rows(session, claim, after=known.watermark[1], upto=watermark[1])
+    if known.watermark[0] + len(rows) != watermark[0]:  # a row committed out of id order
+        return _build(session, claim, known.generation, watermark)
+    return ClaimIndex(
+        claim.id,
+        claim.statement_version,
+        known.generation,
+        known.studies,
+        watermark,
+        store.group_pairs(rows, known.pairs),
+    )
