@@ -25,7 +25,10 @@ from werkzeug.wrappers import Response
 from evidence.domain.errors import (
     EvidenceError,
     InvalidVerdictError,
+    MissingReasonError,
     MissingReviewerError,
+    NoConflictError,
+    NotAllowedError,
     NothingStoredError,
     NothingToWithdrawError,
     UnknownIdError,
@@ -50,7 +53,14 @@ REPORT_CSP = (
 )
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "shared_css", "favicon"})
 NAMELESS_ENDPOINTS = frozenset({"auth.name", "auth.logout"})  # signed in, no name yet
-BAD_INPUT = (UnknownIdError, InvalidVerdictError, NothingToWithdrawError, MissingReviewerError)
+BAD_INPUT = (
+    UnknownIdError,
+    InvalidVerdictError,
+    NothingToWithdrawError,
+    MissingReviewerError,
+    MissingReasonError,
+    NoConflictError,
+)
 
 
 @dataclass
@@ -112,10 +122,10 @@ def create_app(
 
     app.jinja_env.globals["url"] = url
 
-    from evidence.web.views import card, home, queue, report
+    from evidence.web.views import card, conflicts, home, queue, report
 
     app.register_blueprint(auth.bp)
-    for module in (home, queue, card, report):
+    for module in (home, queue, card, report, conflicts):
         app.register_blueprint(module.bp)
     app.add_url_rule("/shared/conclusion.css", "shared_css", shared_css)
     app.add_url_rule("/favicon.ico", "favicon", lambda: Response(status=204))
@@ -226,6 +236,9 @@ def evidence_error(error: EvidenceError) -> Response:
     if isinstance(error, BAD_INPUT):
         _refused(400, str(error))
         return error_page(400, str(error))
+    if isinstance(error, NotAllowedError):
+        _refused(403, str(error))
+        return error_page(403, str(error))
     if isinstance(error, NothingStoredError):
         return error_page(404, str(error))
     log.error("%s %s: %s", request.method, request.path[:200], " ".join(str(error).split()))

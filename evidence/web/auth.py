@@ -28,6 +28,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from evidence.domain.review import role_can
+
 MAX_NAME = 200  # verdicts.reviewer is a String(200)
 AUTH_KEY = "signed_in"
 IDENTITY_KEY = "identity"
@@ -42,6 +44,13 @@ class Identity:
     name: str
     account_id: int | None = None
     role: str | None = None
+
+    def can(self, action: str) -> bool:
+        """True when this identity may ``action`` ("resolve", "manage"...): no account (the
+        local token desk) may do everything; else by role (``domain.vocab.ROLE_ACTIONS``)."""
+        if self.account_id is None:
+            return True
+        return role_can(self.role or "reviewer", action)
 
     def to_session(self) -> dict[str, Any]:
         """The identity as the session stores it."""

@@ -32,6 +32,7 @@ def study_card(
     """The card of study ``pmid`` for the claim, as ``reviewer`` may see it."""
     ref, claim = find_claim(session, slug, claim_key)
     check_linked(session, claim, pmid)
+    blind = blind or claim.review.blind
     (study,) = store.studies(session, claim.id, [pmid])
     pair = store.judged_pairs(session, claim, pmid).get(pmid)
     rows = pair.verdicts if pair else ()
