@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,11 +273,27 @@ def test_migration_0011_keeps_verdicts_as_reviewer_verdicts(database_url: str) -
         claim = writes.claim_by_key(s, claims.slug, CLAIM)
         writes.link_claim(s, claim.id, run_row.id, ["1"])
         record_verdict(s, CLAIM, "1", "supports", reviewer="ann")
+        before = triggers_on_claims(s)
+    assert len(before) >= 1
     command.downgrade(alembic_config(db.engine), "0010")  # before the review protocol
     db.dispose()
     db = Database(database_url)  # upgrades 0010 -> head with the verdict in place
     with db.session() as s:
         verdict = s.scalars(select(Verdict)).one()
         assert (verdict.kind, verdict.reason, verdict.verdict) == ("verdict", None, "supports")
+        assert triggers_on_claims(s) == before  # 0010's data-generation triggers survive
         assert review.protocols(s, claim_set.id)[claim.id] == ReviewProtocol()
     db.dispose()
+
+
+def triggers_on_claims(session: Any) -> list[str]:
+    """The triggers on the claims table (SQLite's catalogue, or PostgreSQL's)."""
+    from sqlalchemy import text
+
+    if session.bind.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'claims'"
+    else:
+        query = (
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'claims'::regclass AND NOT tgisinternal"
+        )
+    return sorted(session.execute(text(query)).scalars())

@@ -56,7 +56,10 @@ def test_the_claims_blind_setting_hides_the_others_until_you_judge(
     assert 'id="others-hidden"' in card and "(ann)" not in card
     queue = bob.get(f"/articles/{SLUG}/claims/{CLAIM}/").text
     assert "(ann)" not in queue
+    assert f'data-pmid="{pmid}"' in queue  # still to do: two verdicts needed, none is bob's
+    assert f'data-pmid="{pmid}"' not in ann.get(f"/articles/{SLUG}/claims/{CLAIM}/").text
     assert judge(bob, pmid, "contradicts").status_code == 302
+    assert f'data-pmid="{pmid}"' not in bob.get(f"/articles/{SLUG}/claims/{CLAIM}/").text
     card = bob.get(study(pmid)).text
     assert 'id="others-hidden"' not in card and "ann" in card
 

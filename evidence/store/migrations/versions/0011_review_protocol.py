@@ -26,22 +26,21 @@ REVIEWED = ("claim_sets", "claims")
 
 
 def upgrade() -> None:
+    # Plain ALTER TABLE ADD/DROP COLUMN (SQLite 3.35+ has both), not batch mode: recreating
+    # ``claims`` on SQLite would drop 0010's data-generation triggers on it.
     for table in REVIEWED:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("review_reviewers", sa.Integer(), nullable=True))
-            batch_op.add_column(sa.Column("review_blind", sa.Boolean(), nullable=True))
-    with op.batch_alter_table("verdicts", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("kind", sa.String(length=20), nullable=False, server_default="verdict")
-        )
-        batch_op.add_column(sa.Column("reason", sa.Text(), nullable=True))
+        op.add_column(table, sa.Column("review_reviewers", sa.Integer(), nullable=True))
+        op.add_column(table, sa.Column("review_blind", sa.Boolean(), nullable=True))
+    op.add_column(
+        "verdicts",
+        sa.Column("kind", sa.String(length=20), nullable=False, server_default="verdict"),
+    )
+    op.add_column("verdicts", sa.Column("reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("verdicts", schema=None) as batch_op:
-        batch_op.drop_column("reason")
-        batch_op.drop_column("kind")
+    op.drop_column("verdicts", "reason")
+    op.drop_column("verdicts", "kind")
     for table in reversed(REVIEWED):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("review_blind")
-            batch_op.drop_column("review_reviewers")
+        op.drop_column(table, "review_blind")
+        op.drop_column(table, "review_reviewers")
