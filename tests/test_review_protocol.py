@@ -171,3 +171,22 @@ def test_open_review_shows_everything_to_everyone(env: dict[str, str]) -> None: 
     judge(env, "30000001", "supports", "ann")
     shown = json.loads(run(env, "review", "show", CLAIM, "--reviewer", "bob", "--json").stdout)
     assert [p["current"] for p in shown] == [{"ann": "supports"}]
+
+
+def test_claims_check_json_shows_the_review_settings(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        HEAD + "\n[review]\nreviewers = 2\n" + CLAIM_TOML.format(extra="review = { blind = true }"),
+        encoding="utf-8",
+    )
+    done = run(
+        {"EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}"},
+        "claims",
+        "check",
+        str(path),
+        "--json",
+    )
+    assert done.exit_code == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert shown["review"] == {"reviewers": 2, "blind": None}
+    assert shown["claims"][0]["review"] == {"reviewers": None, "blind": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -54,10 +55,12 @@ def check_command(app: App, claims_file: Path | None, as_json: bool) -> None:
                 "file": str(claims.path),
                 "article": claims.slug,
                 "reworded": reworded,
+                "review": asdict(claims.review),
                 "claims": [
                     {
                         "id": c.id,
                         "statement": c.statement,
+                        "review": asdict(c.review),
                         "queries": [{"label": q.label, "term": q.full_term} for q in c.queries],
                     }
                     for c in claims.claims
