@@ -16,6 +16,7 @@ from tests.db_support import (  # noqa: F401  (store fixtures)
     database_url,
     postgres_url,
 )
+from tests.desk_browser import browser, desk  # noqa: F401  (browser fixtures)
 from tests.desk_data import desk_db, desk_template  # noqa: F401  (review desk fixtures)
 from tests.eutils_server import EutilsServer, Searches, load_records
 

@@ -250,7 +250,7 @@ def test_migration_0011_keeps_verdicts_as_reviewer_verdicts(database_url: str) -
     from evidence.services.records import store_records
     from evidence.services.review import record_verdict
     from evidence.store import review, writes
-    from evidence.store.db import alembic_config
+    from evidence.store.db import alembic_config, upgrade
     from evidence.store.models import RefreshRun, Verdict
     from tests.claims_files import BUNDLED
     from tests.test_store import make_article
@@ -276,8 +276,9 @@ def test_migration_0011_keeps_verdicts_as_reviewer_verdicts(database_url: str) -
         before = triggers_on_claims(s)
     assert len(before) >= 1
     command.downgrade(alembic_config(db.engine), "0010")  # before the review protocol
+    assert upgrade(db.engine) == "0010"  # 0010 -> head with the verdict in place
     db.dispose()
-    db = Database(database_url)  # upgrades 0010 -> head with the verdict in place
+    db = Database(database_url)
     with db.session() as s:
         verdict = s.scalars(select(Verdict)).one()
         assert (verdict.kind, verdict.reason, verdict.verdict) == ("verdict", None, "supports")

@@ -21,6 +21,7 @@ from evidence.services.views import load_report
 from evidence.store.db import Database
 from evidence.store.models import Article, Verdict
 from evidence.web.app import create_app, issue_login_url
+from tests.claims_files import BUNDLED
 from tests.desk_data import (
     CLAIM,
     CONCERN,
@@ -33,6 +34,7 @@ from tests.desk_data import (
     DeskData,
     context_for,
     csrf_of,
+    run,
 )
 
 BASE = f"/articles/{SLUG}/claims/{CLAIM}"
@@ -506,3 +508,25 @@ def test_serve_prints_a_login_url_and_runs_waitress(
     )
     assert missing.exit_code == 1 and "no database" in missing.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_the_desk_on_postgresql(desk_template: DeskData, postgres_url: str) -> None:
+    """The same desk over PostgreSQL: refresh into it, judge from the queue with the keyboard's
+    forms, undo, and the queue and the rows agree."""
+    env = {**desk_template.env, "EVIDENCE_DATABASE_URL": postgres_url}
+    done = run(env, "refresh", str(BUNDLED))
+    assert done.exit_code == 0, done.stderr
+    client = login(create_app(context_for(postgres_url)))
+    first, second, third = queue_pmids(client)[:3]
+    assert judge(client, first, "supports").location.endswith(study(second))
+    assert judge(client, second, "contradicts").location.endswith(study(third))
+    card = client.get(study(second)).text
+    undone = client.post(f"{study(second)}/undo", data={"csrf_token": csrf_of(card)})
+    assert undone.status_code == 302
+    assert verdict_rows(postgres_url) == [
+        (first, "ann", "supports"),
+        (second, "ann", "contradicts"),
+        (second, "ann", "withdrawn"),
+    ]
+    assert queue_pmids(client, "?state=judged") == [first]
+    assert queue_pmids(client)[0] == second

@@ -232,7 +232,8 @@ def test_a_database_from_a_newer_version_is_one_line(seeded: Path) -> None:
     with sqlite3.connect(seeded) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     result = run("--db", str(seeded), "status")
-    assert_one_line_error(result, f"cannot migrate the database {seeded}", "'9999'")
+    named = (f"the database {seeded} is at migration 9999", "upgrade evidence")
+    assert_one_line_error(result, *named, code=5)
 
 
 # --- export and report files -------------------------------------------------------------------

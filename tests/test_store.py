@@ -186,8 +186,9 @@ def test_upgrade_from_0001_keeps_records_and_refresh_grades_them(database_url: s
     with engine.begin() as conn:  # a record with child rows, as every real database has
         conn.execute(insert(articles_0001).values(row))
         conn.execute(insert(authors_0001).values(author))
+    assert upgrade(engine) == "0001"  # 0001 -> head with a record in place
     engine.dispose()
-    db = Database(database_url)  # migrates 0001 -> head with a record in place
+    db = Database(database_url)
     with db.session() as s:
         stored_row = s.get(ArticleRow, "555")
         assert stored_row is not None and stored_row.design is None and stored_row.flags == []
@@ -206,7 +207,7 @@ def test_statement_versions_migration_keeps_verdicts_and_ties_them_to_version_1(
     from alembic import command
 
     from evidence.services.review import record_verdict
-    from evidence.store.db import alembic_config
+    from evidence.store.db import alembic_config, upgrade
     from evidence.store.models import ClaimStatement, Verdict
 
     db = Database(database_url)
@@ -228,8 +229,9 @@ def test_statement_versions_migration_keeps_verdicts_and_ties_them_to_version_1(
         writes.link_claim(s, claim.id, run.id, ["1"])
         record_verdict(s, "nmda-blockade", "1", "supports", reviewer="ann")
     command.downgrade(alembic_config(db.engine), "0005")  # as a database of the last release
+    assert upgrade(db.engine) == "0005"  # 0005 -> head with the verdict in place
     db.dispose()
-    db = Database(database_url)  # upgrades 0005 -> head with the verdict in place
+    db = Database(database_url)
     with db.session() as s:
         (statement,) = s.scalars(
             select(ClaimStatement).where(ClaimStatement.claim_id == claim.id)
@@ -246,7 +248,7 @@ def test_migration_0008_from_0006_keeps_records_and_backfills_checked_at(
     from alembic import command
 
     from evidence.sources.pubmed_xml.parser import parse_articles
-    from evidence.store.db import alembic_config
+    from evidence.store.db import alembic_config, upgrade
     from evidence.store.models import RecordChange, RetractionNotice
 
     db = Database(database_url)
@@ -267,8 +269,9 @@ def test_migration_0008_from_0006_keeps_records_and_backfills_checked_at(
         claim = writes.claim_by_key(s, claims.slug, "nmda-blockade")
         writes.link_claim(s, claim.id, run.id, ["555"])
     command.downgrade(alembic_config(db.engine), "0006")  # a database before re-checks
+    assert upgrade(db.engine) == "0006"  # 0006 -> head with records and links in place
     db.dispose()
-    db = Database(database_url)  # upgrades 0006 -> head with records and links in place
+    db = Database(database_url)
     assert current_revision(db.engine) == HEAD_REVISION
     with db.session() as s:
         rows = {a.pmid: a for a in s.scalars(select(ArticleRow))}
@@ -297,7 +300,7 @@ def test_run_heartbeat_migration_keeps_runs_and_their_search_runs(database_url: 
     from alembic import command
 
     from evidence.store import runs
-    from evidence.store.db import alembic_config
+    from evidence.store.db import alembic_config, upgrade
 
     db = Database(database_url)
     claims = load_claims(BUNDLED)
@@ -310,8 +313,9 @@ def test_run_heartbeat_migration_keeps_runs_and_their_search_runs(database_url: 
         record = runs.SearchRecord(query_id, "term", utcnow(), "ok", retrieved=2, pmids=["2", "1"])
         runs.add_search(s, refresh_id, record)
     command.downgrade(alembic_config(db.engine), "0006")  # a database of the last release
+    assert upgrade(db.engine) == "0006"  # 0006 -> head with the runs in place
     db.dispose()
-    db = Database(database_url)  # upgrades 0006 -> head with the runs in place
+    db = Database(database_url)
     with db.session() as s:
         run = s.get(RefreshRun, refresh_id)
         assert run is not None and run.status == "running" and run.source_location == "http://x/"

@@ -8,6 +8,7 @@ from evidence import __version__
 from evidence.cli.audit import audit_group
 from evidence.cli.claims import claims_group
 from evidence.cli.context import App, configure_logging
+from evidence.cli.db import db_group
 from evidence.cli.mirror import mirror_group
 from evidence.cli.options import add_verbosity_options
 from evidence.cli.refresh import refresh_command
@@ -106,6 +107,7 @@ cli.add_command(audit_group)
 cli.add_command(retractions_group)
 cli.add_command(serve_command)
 cli.add_command(mirror_group)
+cli.add_command(db_group)
 for _command in cli.commands.values():
     add_verbosity_options(_command)
 

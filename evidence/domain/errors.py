@@ -95,6 +95,13 @@ class NoDatabaseError(StoreError):
     """No database at the path given, and the command only reads."""
 
 
+class SchemaVersionError(StoreError):
+    """The database's schema is at another migration than this version's: older (only
+    ``evidence db upgrade`` migrates it) or newer (a newer evidence wrote it). Exit 5."""
+
+    exit_code = 5
+
+
 class NothingStoredError(EvidenceError):
     """The database holds no claim set yet: nothing to report."""
 

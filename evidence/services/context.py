@@ -26,12 +26,14 @@ class Context:
     _source: Source | None = field(default=None, repr=False)
     _others: dict[str, Source] = field(default_factory=dict, repr=False)
 
-    def database(self, *, create: bool) -> Database:
-        """The database, opened (and migrated) on first use.
+    def database(self, *, create: bool, migrate: bool = True) -> Database:
+        """The database, opened on first use (later calls get that one, whatever they ask).
 
         ``create=False`` (commands that only read, or need what a refresh stored) fails when
         the SQLite file does not exist, creating nothing; ``create=True`` may create the file,
         and its folder only for the default location (a mistyped ``--db`` is not a new ledger).
+        ``migrate=True`` gives a new, empty database the schema and refuses one at another
+        migration (only ``evidence db upgrade``, with ``migrate=False``, migrates).
         """
         if self._db is None:
             from evidence.store.db import Database
@@ -40,6 +42,7 @@ class Context:
                 self.settings.database_url,
                 create=create,
                 make_folder=create and self.settings.database_is_default,
+                migrate=migrate,
             )
         return self._db
 

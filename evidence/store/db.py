@@ -1,4 +1,7 @@
-"""Open a database: check its file, build the engine, migrate the schema to the newest.
+"""Open a database: check its file, build the engine, check the schema's migration level.
+
+A new, empty database is created at the newest migration; one at an older (or newer)
+migration is refused: only ``evidence db upgrade`` (:func:`upgrade`) migrates an existing one.
 
 Every failure to open, migrate or use the database leaves this module as a one-line
 :class:`StoreError` naming the database (its password hidden), never as a SQLAlchemy or OS
@@ -18,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence.domain.errors import NoDatabaseError, StoreError
+from evidence.domain.errors import NoDatabaseError, SchemaVersionError, StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CHECK_HINT = "check --db / EVIDENCE_DATABASE_URL"
@@ -115,23 +118,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> Any:
-    """An Alembic config pointing at the packaged migrations, bound to ``engine``."""
+def alembic_config(engine: Engine | None = None) -> Any:
+    """An Alembic config pointing at the packaged migrations, bound to ``engine`` if given."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["engine"] = engine
+    if engine is not None:
+        config.attributes["engine"] = engine
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (the newest by default)."""
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Bring the schema to ``revision`` (the newest by default), under the migration lock.
+
+    Returns the revision the schema was at when the lock was taken (None: empty database).
+    """
     from alembic import command
     from alembic.util import CommandError
 
+    config = alembic_config(engine)
     try:
-        command.upgrade(alembic_config(engine), revision)
+        command.upgrade(config, revision)
     except SQLAlchemyError as exc:
         raise open_error(engine.url, exc) from exc
     except CommandError as exc:  # e.g. a revision this version does not know
@@ -140,6 +148,30 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             f"cannot migrate the database {name}: {describe(exc)} "
             "(written by a newer version of evidence?)"
         ) from exc
+    found: str | None = config.attributes.get("from_revision")
+    return found
+
+
+def known_revisions() -> set[str]:
+    """Every migration this version of evidence has (loads Alembic: call it off the fast path)."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return {script.revision for script in scripts.walk_revisions()}
+
+
+def schema_mismatch(url: URL, current: str) -> SchemaVersionError:
+    """The one-line refusal of a database whose schema is not at this version's head."""
+    name = display_name(url)
+    if current in known_revisions():
+        return SchemaVersionError(
+            f"the database {name} is at migration {current}, older than this version's "
+            f"{HEAD_REVISION}: run `evidence db upgrade` (nothing was changed)"
+        )
+    return SchemaVersionError(
+        f"the database {name} is at migration {current}, newer than this version of "
+        f"evidence knows (its newest is {HEAD_REVISION}): upgrade evidence (nothing was changed)"
+    )
 
 
 def open_error(url: URL, exc: SQLAlchemyError) -> StoreError:
@@ -220,12 +252,23 @@ def table_names(engine: Engine) -> list[str]:
     return sorted(inspect(engine).get_table_names())
 
 
+def _check_schema(engine: Engine, current: str | None) -> None:
+    """Create a new database's schema; refuse one at another migration than head."""
+    if current is None:
+        upgrade(engine)  # Alembic only then: it is slow to load
+    elif current != HEAD_REVISION:
+        raise schema_mismatch(engine.url, current)
+
+
 class Database:
-    """An engine plus a session factory, migrated on open.
+    """An engine plus a session factory, its schema checked on open.
 
     ``create=False`` opens only a SQLite file that exists (read-only commands never leave a
     new database behind); ``create=True`` may create the file in an existing folder, and
     ``make_folder=True`` the folder too. In-memory and server databases are not checked.
+    ``migrate=True``: a new, empty database gets the schema at head; one at any other
+    migration is refused (:class:`SchemaVersionError`), never upgraded silently.
+    ``migrate=False`` opens whatever is there (``evidence db upgrade``, ``info``, ``backup``).
     """
 
     def __init__(
@@ -240,8 +283,8 @@ class Database:
         try:
             with self.engine.connect() as connection:  # SQLite's PRAGMAs, the server's login
                 current = stored_revision(connection)
-            if migrate and current != HEAD_REVISION:
-                upgrade(self.engine)  # Alembic only when behind: it is slow to load
+            if migrate:
+                _check_schema(self.engine, current)
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise open_error(parsed, exc) from exc

@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session, defer
 from evidence.domain.audit import as_utc
 from evidence.domain.review import ReviewProtocol
 from evidence.domain.views import StudyInfo, VerdictInfo
-from evidence.domain.vocab import KIND_VERDICT
 from evidence.store.models import (
     Article,
     ArticleAuthor,
@@ -270,49 +269,6 @@ def matching_pmids(session: Session, claim_id: int, search: str) -> set[str]:
     return set(
         session.scalars(_filtered([ClaimArticle.pmid], claim_id, StudyFilter(search=search)))
     )
-
-
-def reviewer_rows(
-    session: Session, claim: DeskClaim, reviewer: str, *, limit: int
-) -> list[tuple[str, VerdictInfo]]:
-    """The reviewer's latest ``limit`` rows on the claim (their verdicts and withdrawals,
-    not resolutions they gave as an editor), newest first (1 statement)."""
-    judged = ClaimStatement.__table__.alias("judged")
-    rows = session.execute(
-        select(
-            Verdict.pmid,
-            Verdict.verdict,
-            Verdict.note,
-            Verdict.created_at,
-            Verdict.record_sha256,
-            cast(Verdict.flags_at_review, Text).label("flags_at_review"),
-            judged.c.version,
-        )
-        .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
-        .where(
-            Verdict.claim_id == claim.id,
-            Verdict.reviewer == reviewer,
-            Verdict.kind == KIND_VERDICT,
-        )
-        .order_by(Verdict.created_at.desc(), Verdict.id.desc())
-        .limit(limit)
-    )
-    return [
-        (
-            row.pmid,
-            VerdictInfo(
-                reviewer,
-                row.verdict,
-                row.note,
-                as_utc(row.created_at),
-                row.record_sha256,
-                _words(row.flags_at_review),
-                statement_version=row.version,
-                current_wording=row.version == claim.statement_version,
-            ),
-        )
-        for row in rows
-    ]
 
 
 def _filtered(columns: Sequence[Any], claim_id: int, where: StudyFilter) -> Select[Any]:

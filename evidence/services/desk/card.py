@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Final
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence.domain.views import ArticleArg, StudyInfo, VerdictInfo, standing_verdicts
+from evidence.domain.views import ArticleArg, StudyInfo, standing_verdicts
 from evidence.services.desk.common import check_linked, find_claim
 from evidence.services.desk.filters import pair_state
+from evidence.services.desk.index import ClaimIndex, claim_index
 from evidence.services.desk.pages import AbstractPart, AbstractSectionView, StudyCard
 from evidence.stance.relevance import claim_terms
 from evidence.stance.text import STOPWORDS, stem, tokens
 from evidence.store import desk as store
-
-UNDO_LOOKBACK: Final = 500  # how many of the reviewer's latest rows undo looks through
 
 
 def study_card(
@@ -43,7 +42,9 @@ def study_card(
     others = {r: v for r, v in study.current_verdicts.items() if r != reviewer}
     terms = claim_terms(claim.statement, claim.query_terms)
     texts = [study.title, *(text for _, text in study.abstract)]
-    undo = pmid if state.mine is not None else latest_standing(session, claim, reviewer)
+    undo = (
+        pmid if state.mine is not None else latest_standing(claim_index(session, claim), reviewer)
+    )
     return StudyCard(
         claim=ref,
         study=study,
@@ -95,13 +96,12 @@ def split_abstract(study: StudyInfo) -> tuple[AbstractSectionView, ...]:
     return tuple(sections)
 
 
-def latest_standing(session: Session, claim: store.DeskClaim, reviewer: str) -> str | None:
-    """The pair of the claim on which ``reviewer`` most recently gave a verdict that stands."""
-    rows = store.reviewer_rows(session, claim, reviewer, limit=UNDO_LOOKBACK)
-    by_pmid: dict[str, list[VerdictInfo]] = {}
-    for pmid, info in rows:  # newest first
-        by_pmid.setdefault(pmid, []).insert(0, info)
-    for pmid, infos in by_pmid.items():  # in order of each pair's newest row
-        if standing_verdicts(infos) and infos[-1].current_wording:
-            return pmid
-    return None
+def latest_standing(index: ClaimIndex, reviewer: str) -> str | None:
+    """The pair of the claim on which ``reviewer`` most recently gave a verdict that stands
+    (on the claim's current wording)."""
+    latest: list[tuple[datetime, str]] = []
+    for pmid, pair in index.pairs.items():
+        mine = [v for v in pair.verdicts if v.reviewer == reviewer and not v.is_resolution]
+        if mine and mine[-1].current_wording and standing_verdicts(mine):
+            latest.append((mine[-1].created_at, pmid))
+    return max(latest)[1] if latest else None

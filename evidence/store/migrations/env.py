@@ -42,6 +42,8 @@ def run_migrations() -> None:
                 render_as_batch=sqlite,
                 compare_type=True,
             )
+            # What the schema was when the lock was taken, for `evidence db upgrade` to report.
+            config.attributes["from_revision"] = context.get_context().get_current_revision()
             context.run_migrations()
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

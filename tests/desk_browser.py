@@ -1,0 +1,92 @@
+"""The review desk in a real browser, shared by the browser tests: Debian's Chromium
+(Playwright, no download) and waitress serving the desk on a free loopback port; a reviewer
+signs in with the one-time URL and types a name."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from evidence.web.app import create_app, issue_login_url
+from tests.desk_data import DeskData, context_for
+from tests.test_browser import CHROMIUM, FLAGS, VIEWPORT
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from playwright.sync_api import Browser, BrowserContext, Dialog, Page
+
+
+@dataclass
+class Desk:
+    """A desk served by waitress on 127.0.0.1, and the app behind it."""
+
+    app: Flask
+    base: str
+    data: DeskData
+
+    def login_url(self) -> str:
+        return issue_login_url(self.app, self.base)
+
+
+@dataclass
+class Seen:
+    """What pages did: console lines, uncaught errors, dialogs."""
+
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def dismiss(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    @property
+    def quiet(self) -> bool:
+        return not (self.console or self.errors or self.dialogs)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def desk(desk_db: DeskData) -> Iterator[Desk]:
+    """waitress serving the desk on a free loopback port, in a thread."""
+    import waitress
+
+    app = create_app(context_for(desk_db.url))
+    server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Desk(app, f"http://127.0.0.1:{server.effective_port}", desk_db)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def sign_in(browser: Browser, desk: Desk, name: str) -> tuple[BrowserContext, Page, Seen]:
+    """A fresh browser context that opened a login link and typed its name (keyboard)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    seen = Seen()
+    page.on("console", lambda m: seen.console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: seen.errors.append(str(e)))
+    page.on("dialog", seen.dismiss)
+    page.goto(desk.login_url())
+    page.keyboard.type(name)  # the name field has the focus
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".who strong").inner_text() == name
+    return context, page, seen
