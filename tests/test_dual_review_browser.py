@@ -9,19 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.desk_browser import Desk, sign_in
 from tests.desk_data import CLAIM, SLUG, run
-from tests.test_desk_browser import (  # noqa: F401  (fixtures)
-    CHROMIUM,
-    QUEUE,
-    Desk,
-    browser,
-    current_pmid,
-    desk,
-    expect,
-    press_and_wait,
-    sign_in,
-    verdicts,
-)
+from tests.test_browser import CHROMIUM
+from tests.test_desk_browser import QUEUE, current_pmid, expect, press_and_wait, verdicts
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -32,17 +23,17 @@ pytestmark = pytest.mark.skipif(
 CONFLICTS = f"/articles/{SLUG}/conflicts"
 
 
-def open_card(page: Page, desk: Desk, pmid: str) -> None:  # noqa: F811
+def open_card(page: Page, desk: Desk, pmid: str) -> None:
     page.goto(f"{desk.base}{QUEUE}studies/{pmid}")
     assert current_pmid(page) == pmid
 
 
-def conclusion(page: Page, desk: Desk) -> str:  # noqa: F811
+def conclusion(page: Page, desk: Desk) -> str:
     page.goto(desk.base + "/")
     return page.locator(f"tr[data-claim='{CLAIM}'] .conclusion").inner_text()
 
 
-def test_blind_dual_review_conflict_and_resolution(browser: Browser, desk: Desk) -> None:  # noqa: F811
+def test_blind_dual_review_conflict_and_resolution(browser: Browser, desk: Desk) -> None:
     done = run(desk.data.env, "claims", "set-review", CLAIM, "--reviewers", "2", "--blind")
     assert done.exit_code == 0, done.stderr
     ann_context, ann, ann_seen = sign_in(browser, desk, "Ann")
