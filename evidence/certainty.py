@@ -13,14 +13,20 @@ suggestions never change it; they are counted separately.
    observational or uncontrolled (level 4) -> low; anything weaker -> very low.
 3. Downgrades, one step each: counted studies disagree in direction (some support, some
    contradict: inconsistency, e.g. "contradicting RCT"); every counted study is preclinical
-   (animal or in vitro: indirectness, straight to very low); reviewers disagree on a study.
+   (animal or in vitro: indirectness, straight to very low); reviewers disagree on a study
+   that no editor's resolution decides yet (it counts as neither side).
 4. No counted study -> very low ("no reviewer verdicts on usable studies yet").
+
+A study's verdict is an editor's resolution when there is one, else its reviewers' common
+verdict (agreeing verdicts of several reviewers count once), else "disputed"
+(:func:`evidence.domain.review.decided_verdict`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+from evidence.domain.review import in_conflict
 from evidence.domain.views import (
     ClaimReport,
     ClaimSummary,
@@ -43,7 +49,7 @@ from evidence.domain.vocab import (
     SUPPORTED,
 )
 
-CERTAINTY_RULES_VERSION = "2026.11-1"
+CERTAINTY_RULES_VERSION = "2026.11-2"
 LABELS = ("very low", "low", "moderate", "high")
 DIRECTIONAL = DIRECTIONAL_VERDICTS
 PRECLINICAL_LEVEL = 8
@@ -81,6 +87,8 @@ def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> 
             (q.latest_run.started_at for q in claim.queries if q.latest_run), default=None
         ),
         new_since_review=_new_since_review(claim),
+        conflicts=sum(1 for s in claim.studies if in_conflict(s.verdicts, claim.review)),
+        resolved=sum(1 for s in claim.studies if s.resolution is not None),
     )
 
 
@@ -141,6 +149,9 @@ def _certainty(
 ) -> tuple[str, list[str]]:
     reasons = _exclusions(studies, consensus)
     disputed = sum(1 for s in studies if consensus[s.pmid] == "disputed")
+    resolved = sum(1 for s in studies if s.resolution is not None)
+    if resolved:
+        reasons.append(f"{resolved} stud{_ies(resolved)} decided by an editor's resolution")
     if not counted:
         if disputed:
             reasons.append(f"reviewers disagree on {disputed} stud{_ies(disputed)}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import (
+    article_option,
     claims_file_argument,
     echo_json,
     json_option,
@@ -16,11 +18,13 @@ from evidence.cli.options import (
 )
 from evidence.domain.claims import ClaimsFile
 from evidence.domain.errors import NoDatabaseError
+from evidence.domain.views import ArticleChoice
+from evidence.domain.vocab import MAX_REVIEWERS
 
 
 @click.group("claims")
 def claims_group() -> None:
-    """Inspect and validate claims files."""
+    """Inspect and validate claims files; set a claim's review protocol."""
 
 
 @claims_group.command("check")
@@ -51,10 +55,12 @@ def check_command(app: App, claims_file: Path | None, as_json: bool) -> None:
                 "file": str(claims.path),
                 "article": claims.slug,
                 "reworded": reworded,
+                "review": asdict(claims.review),
                 "claims": [
                     {
                         "id": c.id,
                         "statement": c.statement,
+                        "review": asdict(c.review),
                         "queries": [{"label": q.label, "term": q.full_term} for q in c.queries],
                     }
                     for c in claims.claims
@@ -76,3 +82,44 @@ def _reworded(app: App, claims: ClaimsFile) -> dict[str, int]:
         return {}
     with database.session() as session:
         return wording_changes(session, claims)
+
+
+@claims_group.command("set-review")
+@click.argument("target", metavar="CLAIM_OR_ARTICLE")
+@click.option(
+    "--reviewers",
+    type=click.IntRange(1, MAX_REVIEWERS),
+    metavar="N",
+    help="Independent verdicts each study needs (1 to 10).",
+)
+@click.option(
+    "--blind/--no-blind",
+    default=None,
+    help="Reviewers do not see the others' verdicts on a study before giving their own.",
+)
+@article_option
+@json_option
+@pass_app
+def set_review_command(
+    app: App,
+    target: str,
+    reviewers: int | None,
+    blind: bool | None,
+    slug: ArticleChoice,
+    as_json: bool,
+) -> None:
+    """Set the review protocol of a claim, or of the whole article (its slug).
+
+    A claim's own setting wins over the article's. A claims file's [review] table
+    overrides what it states at the next refresh; what it leaves out stays as set here.
+    """
+    from evidence.services.claims import set_review
+
+    with app.database(create=False).session(write=True) as session:
+        done = set_review(session, target, reviewers=reviewers, blind=blind, slug=slug)
+    if as_json:
+        echo_json({"article": done.article, "claim": done.claim, **done.protocol.to_json()})
+        return
+    where = f"claim {done.claim!r}" if done.claim else f"article {done.article!r}"
+    mode = "blind" if done.protocol.blind else "open"
+    click.echo(f"{where}: {done.protocol.reviewers} reviewer(s) per study, {mode} review")

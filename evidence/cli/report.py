@@ -97,6 +97,13 @@ def report_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of stdout (required for xlsx).",
 )
+@click.option(
+    "--as-reviewer",
+    "as_reviewer",
+    metavar="NAME",
+    help="As this reviewer may see it: on blind claims, the studies NAME has not judged "
+    "carry only NAME's own verdicts (and consensus and certainty are built from those).",
+)
 @article_option
 @pass_app
 def export_command(
@@ -106,6 +113,7 @@ def export_command(
     level: int | None,
     verdicts: tuple[str, ...],
     out: Path | None,
+    as_reviewer: str | None,
     slug: ArticleChoice,
 ) -> None:
     """Export the claim -> study links, as data or for a reference manager."""
@@ -113,7 +121,7 @@ def export_command(
     from evidence.services.views import load_report
 
     with app.database(create=False).session() as session:
-        data = load_report(session, slug)
+        data = load_report(session, slug, as_reviewer=as_reviewer)
     selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
     document = export_document(selected, fmt, out)
     if out is None:

@@ -36,6 +36,8 @@ def status_command(app: App, slug: ArticleChoice, as_json: bool) -> None:
         echo_json(status_json(view))
         return
     click.echo(freshness(view))
+    if view.report.agreement is not None:
+        click.echo(f"reviewer agreement, all claims: {view.report.agreement.label}")
     for claim in view.report.claims:
         click.echo("\n".join(claim_lines(claim)))
 
@@ -47,9 +49,11 @@ def status_json(view: StatusView) -> dict[str, Any]:
         "article": view.report.article.slug,
         "last_refresh": asdict(refresh) if refresh else None,
         "last_recheck": view.last_recheck,
+        "agreement": asdict(view.report.agreement) if view.report.agreement else None,
         "claims": [
             {
                 **asdict(claim.summarized),
+                "review": claim.review.to_json(),
                 "flagged": [
                     {"pmid": s.pmid, "flag_sources": [f.to_json() for f in s.status_sources]}
                     for s in claim.studies
@@ -92,10 +96,25 @@ def claim_lines(claim: ClaimReport) -> list[str]:
     if s.retracted:
         by = ", ".join(f"{k}: {v}" for k, v in sorted(s.retracted_by_source.items()))
         lines.append(f"  RETRACTED studies: {s.retracted} ({by})")
+    lines += review_lines(claim)
     lines += [
         f"  PMID {study.pmid}: {'; '.join(f.badge for f in study.status_sources)}"
         for study in claim.studies
         if study.badges
     ]
     lines += [f"  - {reason}" for reason in s.reasons]
+    return lines
+
+
+def review_lines(claim: ClaimReport) -> list[str]:
+    """The claim's review protocol, unresolved conflicts and reviewers' agreement, if any."""
+    s: ClaimSummary = claim.summarized
+    lines = []
+    if claim.review.reviewers > 1 or claim.review.blind:
+        mode = ", blind" if claim.review.blind else ""
+        lines.append(f"  review: {claim.review.reviewers} reviewer(s) per study{mode}")
+    if s.conflicts or s.resolved:
+        lines.append(f"  conflicts: {s.conflicts} unresolved, {s.resolved} resolved by an editor")
+    if s.agreement is not None:
+        lines.append(f"  agreement: {s.agreement.label}")
     return lines

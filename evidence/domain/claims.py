@@ -18,12 +18,14 @@ from evidence.domain.claims_limits import LIMITS, ClaimsLimits, structure_proble
 from evidence.domain.claims_lines import LineIndex
 from evidence.domain.errors import ClaimsFileError
 from evidence.domain.query_syntax import check_query
+from evidence.domain.vocab import MAX_REVIEWERS
 
 CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 PUBMED_DATE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 DATETYPES = ("pdat", "edat", "mdat", "crdt")
 ARTICLE_KEYS = {"slug", "title", "source", "url", "reviewed"}
-CLAIM_KEYS = {"id", "statement", "section", "queries"}
+CLAIM_KEYS = {"id", "statement", "section", "queries", "review"}
+REVIEW_KEYS = {"reviewers", "blind"}
 QUERY_KEYS = {"label", "term", "mindate", "maxdate", "datetype", "filters"}
 
 
@@ -47,6 +49,15 @@ class QuerySpec:
 
 
 @dataclass(frozen=True)
+class ReviewSpec:
+    """A ``[review]`` table: independent verdicts per study, blind or not (None: not said,
+    the stored setting, or the claim set's, applies)."""
+
+    reviewers: int | None = None
+    blind: bool | None = None
+
+
+@dataclass(frozen=True)
 class ClaimSpec:
     """A claim: stable id, one-line statement, article section, queries."""
 
@@ -54,6 +65,7 @@ class ClaimSpec:
     statement: str
     section: str | None
     queries: tuple[QuerySpec, ...]
+    review: ReviewSpec = ReviewSpec()
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ class ClaimsFile:
     url: str | None
     reviewed: str | None
     claims: tuple[ClaimSpec, ...] = field(default_factory=tuple)
+    review: ReviewSpec = ReviewSpec()
 
     def claim(self, claim_id: str) -> ClaimSpec:
         """The claim with this id, or UnknownClaimError."""
@@ -157,8 +170,8 @@ class _Checker:
             self.problems.append(f"{where_text}: {problem.message}")
 
     def claims_file(self, data: dict[str, Any], sha256: str) -> ClaimsFile:
-        for key in sorted(set(data) - {"article", "claims"}):
-            self.fail((key,), f"unknown key {key!r} (expected 'article' and 'claims')")
+        for key in sorted(set(data) - {"article", "claims", "review"}):
+            self.fail((key,), f"unknown key {key!r} (expected 'article', 'review' and 'claims')")
         article = self.table(data, ("article",))
         self.unknown_keys(article, ARTICLE_KEYS, ("article",))
         claims_raw = data.get("claims")
@@ -178,7 +191,33 @@ class _Checker:
             url=self.text(article, "url", ("article",)) or None,
             reviewed=reviewed.isoformat() if isinstance(reviewed, dt.date) else None,
             claims=claims,
+            review=self.review(data, ()),
         )
+
+    def review(self, raw: dict[str, Any], where: tuple[str | int, ...]) -> ReviewSpec:
+        """The ``review`` table of ``raw`` (the file's or a claim's), if any."""
+        if "review" not in raw:
+            return ReviewSpec()
+        table, where = raw["review"], (*where, "review")
+        if not isinstance(table, dict):
+            self.fail(where, "review must be a table: reviewers = N, blind = true|false")
+            return ReviewSpec()
+        self.unknown_keys(table, REVIEW_KEYS, where)
+        reviewers, blind = table.get("reviewers"), table.get("blind")
+        if reviewers is not None and (
+            isinstance(reviewers, bool)
+            or not isinstance(reviewers, int)
+            or not 1 <= reviewers <= MAX_REVIEWERS
+        ):
+            self.fail(
+                (*where, "reviewers"),
+                f"reviewers must be a whole number from 1 to {MAX_REVIEWERS}, not {reviewers!r}",
+            )
+            reviewers = None
+        if blind is not None and not isinstance(blind, bool):
+            self.fail((*where, "blind"), f"blind must be true or false, not {blind!r}")
+            blind = None
+        return ReviewSpec(reviewers, blind)
 
     def slug(self, article: dict[str, Any]) -> str:
         slug = self.text(article, "slug", ("article",), required=True)
@@ -213,6 +252,7 @@ class _Checker:
             ),
             section=self.text(raw, "section", where) or None,
             queries=queries,
+            review=self.review(raw, where),
         )
 
     def query(self, raw: Any, where: tuple[str | int, ...]) -> QuerySpec:

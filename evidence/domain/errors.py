@@ -147,6 +147,24 @@ class NothingToWithdrawError(EvidenceError):
     exit_code = 2
 
 
+class NoConflictError(EvidenceError):
+    """A resolution asked for on a study whose reviewers do not disagree."""
+
+    exit_code = 2
+
+
+class MissingReasonError(EvidenceError):
+    """A resolution without its reason."""
+
+    exit_code = 2
+
+
+class NotAllowedError(EvidenceError):
+    """The account's role does not allow the action (resolving conflicts: editors)."""
+
+    exit_code = 2
+
+
 class IncompleteRunError(EvidenceError):
     """A refresh finished but did not get every record it should have."""
 

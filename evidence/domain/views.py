@@ -13,7 +13,14 @@ from datetime import datetime
 
 from evidence.domain.audit import is_ncbi_eutils, pmid_order
 from evidence.domain.notices import STATUS_FLAGS
-from evidence.domain.vocab import DISPUTED, NEVER_RUN, RUN_NO_RESULTS, RUN_OK, WITHDRAWN
+from evidence.domain.review import Agreement as Agreement
+from evidence.domain.review import ReviewProtocol as ReviewProtocol
+from evidence.domain.review import VerdictInfo as VerdictInfo
+from evidence.domain.review import consensus_of as consensus_of
+from evidence.domain.review import current_verdicts_of as current_verdicts_of
+from evidence.domain.review import decided_verdict, resolution_of
+from evidence.domain.review import standing_verdicts as standing_verdicts
+from evidence.domain.vocab import NEVER_RUN, RUN_NO_RESULTS, RUN_OK
 
 
 @dataclass(frozen=True)
@@ -123,20 +130,6 @@ class QueryInfo:
     runs: tuple[SearchRunInfo, ...] = ()  # every search run of the query, oldest first
 
 
-@dataclass(frozen=True)
-class VerdictInfo:
-    """A reviewer's verdict on a claim-study pair."""
-
-    reviewer: str
-    verdict: str
-    note: str | None
-    created_at: datetime
-    record_sha256: str | None = None  # the record as it was when judged
-    flags_at_review: tuple[str, ...] = ()
-    statement_version: int | None = None  # the claim wording the verdict was given for
-    current_wording: bool = True  # False once the claim's statement has changed since
-
-
 def rereview_reason(
     flags: Sequence[str], record_sha256: str | None, latest: VerdictInfo | None
 ) -> str | None:
@@ -187,29 +180,6 @@ class FlagSource:
             "date": self.date,
             "nature": self.nature,
         }
-
-
-def standing_verdicts(verdicts: Sequence[VerdictInfo]) -> tuple[VerdictInfo, ...]:
-    """``verdicts`` (oldest first) without the reviewers whose latest row is a withdrawal.
-
-    Undo appends a :data:`~evidence.domain.vocab.WITHDRAWN` row, never deletes: a reviewer
-    whose latest row on the pair is one has no current verdict on it.
-    """
-    latest = {v.reviewer: v.verdict for v in verdicts}
-    return tuple(v for v in verdicts if latest[v.reviewer] != WITHDRAWN)
-
-
-def current_verdicts_of(standing: Sequence[VerdictInfo]) -> dict[str, str]:
-    """Each reviewer's latest verdict on the claim's current wording, from standing rows."""
-    return {v.reviewer: v.verdict for v in standing if v.current_wording}
-
-
-def consensus_of(current: dict[str, str]) -> str | None:
-    """The common verdict of ``current`` (reviewer -> verdict), "disputed", or None."""
-    found = set(current.values())
-    if not found:
-        return None
-    return found.pop() if len(found) == 1 else DISPUTED
 
 
 def is_funding_type(publication_type: str) -> bool:
@@ -299,6 +269,11 @@ class StudyInfo:
         return current_verdicts_of(self.standing)
 
     @property
+    def resolution(self) -> VerdictInfo | None:
+        """An editor's resolution of the reviewers' conflict on this study, or None."""
+        return resolution_of(self.verdicts)
+
+    @property
     def level_label(self) -> str:
         """``"2 · Randomized controlled trial"``, marked provisional when it is."""
         if self.design_label is None:
@@ -308,8 +283,9 @@ class StudyInfo:
 
 
 def consensus_verdict(study: StudyInfo) -> str | None:
-    """The reviewers' common verdict, "disputed" when their latest verdicts differ, or None."""
-    return consensus_of(study.current_verdicts)
+    """The study's verdict: an editor's resolution, else the reviewers' common verdict,
+    "disputed" when their latest verdicts differ, or None (:func:`decided_verdict`)."""
+    return decided_verdict(study.verdicts)
 
 
 def study_order(study: StudyInfo) -> tuple[int, float, bool, int, int, str]:
@@ -359,6 +335,9 @@ class ClaimSummary:
     last_searched: datetime | None = None  # the latest search of any of its queries
     new_since_review: int = 0  # unjudged studies linked after the claim's latest verdict
     retracted_by_source: dict[str, int] = field(default_factory=dict)  # PubMed, RW -> studies
+    conflicts: int = 0  # studies whose reviewers disagree, not resolved yet
+    resolved: int = 0  # studies an editor's resolution decides
+    agreement: Agreement | None = None  # set by services.views from evidence.agreement
 
 
 def search_state(query: QueryInfo) -> str:
@@ -381,6 +360,7 @@ class ClaimReport:
     queries: tuple[QueryInfo, ...]
     studies: tuple[StudyInfo, ...]
     summary: ClaimSummary | None = field(default=None, compare=False)
+    review: ReviewProtocol = field(default_factory=ReviewProtocol)
 
     @property
     def summarized(self) -> ClaimSummary:
@@ -407,3 +387,4 @@ class ReportData:
     changes: tuple[ClaimChanges, ...] = ()  # per claim, since its previous refresh
     rules_version: str = ""  # the grading rules the stored grades follow
     refreshes: tuple[RefreshRunInfo, ...] = ()  # every refresh of the claim set, oldest first
+    agreement: Agreement | None = None  # over every claim (services.views)

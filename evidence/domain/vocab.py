@@ -89,3 +89,12 @@ def role_can(role: str | None, action: str) -> bool:
     if role is None:
         return True
     return action in ROLE_ACTIONS.get(role, frozenset())
+
+
+# The kind of a verdict row: a reviewer's verdict (or the withdrawn row of an undo), or an
+# editor's resolution of a conflict between reviewers (append-only too, with a reason).
+KIND_VERDICT: Final = "verdict"
+KIND_RESOLUTION: Final = "resolution"
+VERDICT_KINDS: Final = (KIND_VERDICT, KIND_RESOLUTION)
+# How many independent verdicts a study may ask for (claims files, ``claims set-review``).
+MAX_REVIEWERS: Final = 10

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from evidence.domain.review import Agreement
 from evidence.domain.views import (
     ClaimReport,
     QueryInfo,
@@ -71,6 +72,8 @@ def _document(data: ReportData) -> Iterator[str]:
         ("Claim", "Statement", "Conclusion", "Studies", "Retracted", "By level", "By verdict"),
         [_summary_cells(c) for c in data.claims],
     )
+    if data.agreement is not None:
+        yield from (_agreement_line(data.agreement), "")
     for claim in data.claims:
         yield from _claim(claim)
     yield from _changes(data)
@@ -78,10 +81,19 @@ def _document(data: ReportData) -> Iterator[str]:
     yield f"_Generated {format_time(data.generated_at)} by evidence {md_text(data.tool_version)}._"
 
 
+def _agreement_line(agreement: Agreement) -> str:
+    per = f"{agreement.raters} per study"
+    return f"Reviewer agreement, all claims: {agreement.label} (first-round verdicts, {per})."
+
+
 def _summary_cells(claim: ClaimReport) -> tuple[str, ...]:
     summary = claim.summarized
     levels = ", ".join(f"L{k}: {v}" for k, v in sorted(summary.by_level.items()))
     verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.by_verdict.items()))
+    if summary.conflicts:
+        verdicts += f"; {summary.conflicts} unresolved conflict(s)"
+    if summary.agreement is not None:
+        verdicts += f"; {summary.agreement.label}"
     return (
         md_link(claim.key, f"#{claim.key}"),
         md_text(claim.statement),
@@ -225,6 +237,10 @@ def _verdict_cell(study: StudyInfo) -> str:
         for r, v in latest.items()
     )
     cell = md_text(verdicts) or "not reviewed"
+    resolution = study.resolution
+    if resolution is not None:
+        cell += f" **Resolved: {md_text(resolution.verdict)}** ({md_text(resolution.reviewer)}:"
+        cell += f" {md_text(resolution.reason or '')})"
     if study.suggested_stance:
         cell += f" _Machine suggestion: {md_text(study.suggested_stance)}_"
     if study.key_sentence:

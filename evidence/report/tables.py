@@ -211,6 +211,8 @@ def _json_study(study: StudyInfo, rules_version: str) -> dict[str, Any]:
                 "verdict": v.verdict,
                 "note": v.note,
                 "at": v.created_at.isoformat(),
+                "kind": v.kind,
+                "reason": v.reason,
             }
             for v in study.verdicts
         ],

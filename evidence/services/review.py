@@ -19,10 +19,18 @@ from evidence.domain.errors import (
     NothingToWithdrawError,
     UnknownStudyError,
 )
-from evidence.domain.views import ArticleArg, VerdictInfo, rereview_reason, standing_verdicts
-from evidence.domain.vocab import VERDICTS, WITHDRAWN
+from evidence.domain.review import (
+    current_verdicts_of,
+    hides_others,
+    resolution_of,
+    standing_verdicts,
+    visible_to,
+)
+from evidence.domain.views import ArticleArg, VerdictInfo, rereview_reason
+from evidence.domain.vocab import KIND_VERDICT, VERDICTS, WITHDRAWN
 from evidence.services.views import QueueItem, review_queue
 from evidence.store import reads, verdicts, writes
+from evidence.store import review as review_store
 
 __all__ = [
     "PairStatus",
@@ -46,6 +54,8 @@ class VerdictRow:
     note: str | None
     created_at: datetime
     warning: str | None = None  # e.g. the study is retracted
+    kind: str = KIND_VERDICT  # verdict | resolution
+    reason: str | None = None  # why a resolution decided so
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,8 @@ class PairStatus:
     current: dict[str, str]  # reviewer -> latest verdict
     needs_rereview: bool
     rereview_reason: str | None
+    resolution: str | None = None  # an editor's decision on the reviewers' conflict
+    hidden: bool = False  # blind review: the others' rows are left out until you judge
 
     @property
     def disagreement(self) -> bool:
@@ -111,7 +123,11 @@ def withdraw_verdict(
     name = reviewer.strip()
     claim_id = _claim_id(session, slug, claim_key)
     record = _linked(session, claim_id, claim_key, pmid)
-    rows = [r for r in verdicts.verdicts_of(session, claim_id, pmid) if r.reviewer == name]
+    rows = [
+        r
+        for r in verdicts.verdicts_of(session, claim_id, pmid)
+        if r.reviewer == name and r.kind == KIND_VERDICT
+    ]
     if not rows or rows[-1].verdict == WITHDRAWN:
         raise NothingToWithdrawError(f"{name} has no verdict on PMID {pmid} for {claim_key!r}")
     row = verdicts.add_verdict(session, claim_id, record, WITHDRAWN, name, None)
@@ -119,18 +135,40 @@ def withdraw_verdict(
 
 
 def pair_status(
-    session: Session, claim_key: str, pmid: str | None = None, *, slug: ArticleArg = None
+    session: Session,
+    claim_key: str,
+    pmid: str | None = None,
+    *,
+    slug: ArticleArg = None,
+    reviewer: str | None = None,
 ) -> list[PairStatus]:
-    """Every judged pair of the claim (or just ``pmid``), with history and re-review flags."""
+    """Every judged pair of the claim (or just ``pmid``), with history and re-review flags.
+
+    With ``reviewer`` on a blind claim, a pair they have not judged shows only their own
+    rows (:func:`~evidence.domain.review.visible_to`); pairs with none are left out.
+    """
     claim_id = _claim_id(session, slug, claim_key)
     if pmid is not None:
         _linked(session, claim_id, claim_key, pmid)
-    rows = verdicts.verdicts_of(session, claim_id, pmid)
-    by_pmid: dict[str, list[verdicts.VerdictRecord]] = {}
-    for row in rows:
-        by_pmid.setdefault(row.pmid, []).append(row)
+    protocol = review_store.protocols(session, _set_id(session, slug)).get(claim_id)
+    by_pmid: dict[str, list[VerdictInfo]] = {}
+    for row in verdicts.verdicts_of(session, claim_id, pmid):
+        by_pmid.setdefault(row.pmid, []).append(verdict_info(row))
+    if reviewer is not None and protocol is not None:
+        by_pmid = {p: list(visible_to(rows, reviewer, protocol)) for p, rows in by_pmid.items()}
+        hidden = {p for p, rows in by_pmid.items() if hides_others(rows, reviewer, protocol)}
+    else:
+        hidden = set()
     stored = verdicts.records_of(session, set(by_pmid))
-    return [_status(claim_key, stored[p], by_pmid[p]) for p in sorted(by_pmid)]
+    return [
+        _status(claim_key, stored[p], by_pmid[p], p in hidden)
+        for p in sorted(by_pmid)
+        if by_pmid[p]
+    ]
+
+
+def _set_id(session: Session, slug: ArticleArg) -> int:
+    return reads.resolve_claim_set(session, slug).id
 
 
 def _claim_id(session: Session, slug: ArticleArg, key: str) -> int:
@@ -145,20 +183,33 @@ def _linked(session: Session, claim_id: int, claim_key: str, pmid: str) -> verdi
 
 
 def _status(
-    claim_key: str, record: verdicts.LinkedRecord, rows: list[verdicts.VerdictRecord]
+    claim_key: str, record: verdicts.LinkedRecord, rows: list[VerdictInfo], hidden: bool
 ) -> PairStatus:
-    standing = standing_verdicts([verdict_info(r) for r in rows])  # rows are oldest first
+    standing = standing_verdicts(rows)  # rows are oldest first
     reason = rereview_reason(record.flags, record.record_sha256, standing[-1] if standing else None)
+    resolution = resolution_of(rows)
     return PairStatus(
         claim=claim_key,
         pmid=record.pmid,
         title=record.title,
         history=tuple(
-            VerdictRow(claim_key, r.pmid, r.verdict, r.reviewer, r.note, r.created_at) for r in rows
+            VerdictRow(
+                claim_key,
+                record.pmid,
+                r.verdict,
+                r.reviewer,
+                r.note,
+                r.created_at,
+                kind=r.kind,
+                reason=r.reason,
+            )
+            for r in rows
         ),
-        current={v.reviewer: v.verdict for v in standing if v.current_wording},
+        current=current_verdicts_of(standing),
         needs_rereview=reason is not None,
         rereview_reason=reason,
+        resolution=resolution.verdict if resolution else None,
+        hidden=hidden,
     )
 
 
@@ -173,4 +224,6 @@ def verdict_info(row: verdicts.VerdictRecord) -> VerdictInfo:
         row.flags_at_review,
         row.statement_version,
         row.current_wording,
+        row.kind,
+        row.reason,
     )

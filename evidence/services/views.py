@@ -8,9 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence import grading
+from evidence import agreement, grading
 from evidence.certainty import summarize
 from evidence.domain.errors import UnknownClaimError
+from evidence.domain.review import visible_to
 from evidence.domain.views import ArticleArg, ClaimReport, ReportData, StudyInfo, study_order
 from evidence.services.changes import claim_changes
 from evidence.store import reads
@@ -33,11 +34,21 @@ class QueueItem:
 
 
 def load_report(
-    session: Session, slug: ArticleArg = None, *, now: datetime | None = None
+    session: Session,
+    slug: ArticleArg = None,
+    *,
+    now: datetime | None = None,
+    as_reviewer: str | None = None,
 ) -> ReportData:
-    """The report of claim set ``slug`` (or of the only one stored), summaries included."""
+    """The report of claim set ``slug`` (or of the only one stored), summaries included.
+
+    ``as_reviewer``: as that reviewer may see it (:func:`as_seen_by`): on blind claims,
+    the studies they have not judged yet show only their own rows.
+    """
     ref = reads.resolve_claim_set(session, slug)
     data = reads.read_report(session, ref, now=now)
+    if as_reviewer is not None:
+        data = as_seen_by(data, as_reviewer)
     return replace(
         summarized(data),
         changes=tuple(claim_changes(session, ref.id)),
@@ -45,15 +56,40 @@ def load_report(
     )
 
 
+def as_seen_by(data: ReportData, reviewer: str) -> ReportData:
+    """``data`` as ``reviewer`` may see it: on a blind claim, a study they have no current
+    verdict on keeps only their own rows (no other reviewer's, no resolution), so neither
+    the rows nor the consensus and certainty built from them give the others away."""
+    return replace(
+        data,
+        claims=tuple(
+            replace(
+                claim,
+                studies=tuple(
+                    replace(s, verdicts=visible_to(s.verdicts, reviewer, claim.review))
+                    for s in claim.studies
+                ),
+            )
+            for claim in data.claims
+        ),
+    )
+
+
 def summarized(data: ReportData) -> ReportData:
-    """``data`` with every claim's summary built."""
-    return replace(data, claims=tuple(with_summary(c) for c in data.claims))
+    """``data`` with every claim's summary built, and the agreement over every claim."""
+    return replace(
+        data,
+        claims=tuple(with_summary(c) for c in data.claims),
+        agreement=agreement.overall(data.claims),
+    )
 
 
 def with_summary(claim: ClaimReport) -> ClaimReport:
-    """The claim with its certainty summary (machine suggestions counted apart)."""
+    """The claim with its certainty summary (machine suggestions counted apart) and its
+    reviewers' agreement."""
     suggestions = {s.pmid: s.suggested_stance for s in claim.studies if s.suggested_stance}
-    return replace(claim, summary=summarize(claim, suggestions))
+    summary = replace(summarize(claim, suggestions), agreement=agreement.of_claim(claim))
+    return replace(claim, summary=summary)
 
 
 def claim_keys(session: Session, slug: str) -> list[str]:
@@ -62,9 +98,14 @@ def claim_keys(session: Session, slug: str) -> list[str]:
 
 
 def review_queue(
-    session: Session, claim_key: str | None = None, *, slug: ArticleArg = None
+    session: Session,
+    claim_key: str | None = None,
+    *,
+    slug: ArticleArg = None,
+    reviewer: str | None = None,
 ) -> list[QueueItem]:
-    """Studies not judged yet, or changed since judged, in evidence order, claim by claim.
+    """Studies still needing verdicts, or changed since judged, in evidence order, claim by
+    claim (:func:`needs_review`); with ``reviewer``, only those that need theirs.
 
     Built from one loaded report: a fixed number of statements whatever the claims,
     studies and verdicts.
@@ -78,8 +119,19 @@ def review_queue(
         for claim in report.claims
         if claim_key is None or claim.key == claim_key
         for study in sorted(claim.studies, key=study_order)
-        if not study.standing or study.changed_since_review
+        if needs_review(study, claim.review.reviewers, reviewer)
     ]
+
+
+def needs_review(study: StudyInfo, reviewers: int, reviewer: str | None = None) -> bool:
+    """True when the study changed since judged, or has fewer current verdicts than the
+    claim's ``reviewers`` (and, with ``reviewer``, none of theirs)."""
+    if study.changed_since_review:
+        return True
+    current = study.current_verdicts
+    if reviewer is not None and reviewer in current:
+        return False
+    return len(current) < reviewers
 
 
 def _queue_item(claim_key: str, study: StudyInfo) -> QueueItem:

@@ -90,7 +90,7 @@ def check_sqlite_file(path: Path, *, create: bool, make_folder: bool) -> None:
         raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}") from exc
 
 
-HEAD_REVISION = "0011"  # the newest migration (a test compares it with Alembic's head)
+HEAD_REVISION = "0012"  # the newest migration (a test compares it with Alembic's head)
 MIGRATION_LOCK = 7_310_425_301  # PostgreSQL advisory lock key held while migrating
 WRITE_OPTION = "evidence_write"  # a session's execution option: its transaction will write
 

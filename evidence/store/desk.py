@@ -20,13 +20,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, Text, cast, false, func, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from evidence.domain.audit import as_utc
+from evidence.domain.review import ReviewProtocol
 from evidence.domain.views import StudyInfo, VerdictInfo
 from evidence.store.models import (
     Article,
@@ -42,6 +43,7 @@ from evidence.store.models import (
     Verdict,
 )
 from evidence.store.reads import RETRACTION_LINK, _author_name, _study
+from evidence.store.review import effective
 
 _LIKE_ESCAPE = "\\"
 
@@ -56,6 +58,7 @@ class DeskClaim:
     section: str | None
     statement_version: int | None
     query_terms: tuple[str, ...]  # the active queries' terms as written in the claims file
+    review: ReviewProtocol = field(default_factory=ReviewProtocol)  # verdicts per study, blind
 
 
 @dataclass(frozen=True)
@@ -97,18 +100,22 @@ def desk_claim(session: Session, claim_set_id: int, key: str) -> DeskClaim | Non
         .scalar_subquery()
     )
     row = session.execute(
-        select(Claim.id, Claim.key, Claim.statement, Claim.section, current).where(
-            Claim.claim_set_id == claim_set_id, Claim.key == key, Claim.active.is_(True)
-        )
+        select(Claim, ClaimSet, current)
+        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
+        .where(Claim.claim_set_id == claim_set_id, Claim.key == key, Claim.active.is_(True))
     ).first()
     if row is None:
         return None
+    claim, claim_set, version = row
     terms = session.scalars(
         select(Query.term)
-        .where(Query.claim_id == row.id, Query.active.is_(True))
+        .where(Query.claim_id == claim.id, Query.active.is_(True))
         .order_by(Query.position, Query.id)
     )
-    return DeskClaim(row[0], row[1], row[2], row[3], row[4], tuple(terms))
+    protocol = effective(claim_set, claim)
+    return DeskClaim(
+        claim.id, claim.key, claim.statement, claim.section, version, tuple(terms), protocol
+    )
 
 
 def active_claim_keys(session: Session, claim_set_id: int) -> list[str]:
@@ -178,6 +185,8 @@ def verdict_rows(
             Verdict.created_at,
             Verdict.record_sha256,
             cast(Verdict.flags_at_review, Text).label("flags_at_review"),
+            Verdict.kind,
+            Verdict.reason,
             judged.c.version,
             Article.record_sha256.label("stored_sha256"),
             cast(Article.flags, Text).label("flags"),
@@ -204,6 +213,8 @@ def verdict_rows(
                 _words(row.flags_at_review),
                 statement_version=row.version,
                 current_wording=row.version == claim.statement_version,
+                kind=row.kind,
+                reason=row.reason,
             ),
             row.stored_sha256,
             _words(row.flags),

@@ -86,6 +86,9 @@ class ClaimSet(Base):
     file_path: Mapped[str | None] = mapped_column(Text)
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+    # The review protocol (NULL: the default, one reviewer, not blind).
+    review_reviewers: Mapped[int | None] = mapped_column(Integer)
+    review_blind: Mapped[bool | None] = mapped_column(Boolean)
 
     claims: Mapped[list[Claim]] = relationship(
         back_populates="claim_set", order_by="Claim.position"
@@ -105,6 +108,9 @@ class Claim(Base):
     section: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The claim's own review protocol (NULL: the claim set's).
+    review_reviewers: Mapped[int | None] = mapped_column(Integer)
+    review_blind: Mapped[bool | None] = mapped_column(Boolean)
 
     claim_set: Mapped[ClaimSet] = relationship(back_populates="claims")
     queries: Mapped[list[Query]] = relationship(back_populates="claim", order_by="Query.position")
@@ -375,6 +381,9 @@ class Verdict(Base):
     record_sha256: Mapped[str] = mapped_column(String(64))  # the record as it was judged
     flags_at_review: Mapped[JsonList] = mapped_column(default=list)
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("claim_statements.id"))
+    # verdict (a reviewer's, or the withdrawn row of an undo) | resolution (an editor's)
+    kind: Mapped[str] = mapped_column(String(20), default="verdict", server_default="verdict")
+    reason: Mapped[str | None] = mapped_column(Text)  # why a resolution decided so
 
 
 # --- Desk accounts ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from evidence.domain.views import (
     article_choice,
     study_order,
 )
+from evidence.store import review
 from evidence.store.models import (
     Article,
     ArticleAuthor,
@@ -76,13 +77,14 @@ def read_report(
 
     ``with_pmids=False`` leaves each search run's PMIDs out (one statement fewer).
     """
-    claims = list(
-        session.scalars(
-            select(Claim)
-            .where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
-            .order_by(Claim.position, Claim.id)
-        )
-    )
+    rows = session.execute(
+        select(Claim, ClaimSet)
+        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
+        .where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
+        .order_by(Claim.position, Claim.id)
+    ).all()
+    claims = [claim for claim, _ in rows]
+    protocols = {claim.id: review.effective(claim_set, claim) for claim, claim_set in rows}
     queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
     studies = _studies_by_claim(session, ref.id)
     refreshes = _refreshes(session, ref.id)
@@ -92,7 +94,14 @@ def read_report(
         tool_version=evidence.__version__,
         last_refresh=refreshes[-1].info if refreshes else None,
         claims=tuple(
-            ClaimReport(c.key, c.statement, c.section, tuple(queries[c.id]), tuple(studies[c.id]))
+            ClaimReport(
+                c.key,
+                c.statement,
+                c.section,
+                tuple(queries[c.id]),
+                tuple(studies[c.id]),
+                review=protocols[c.id],
+            )
             for c in claims
         ),
         refreshes=refreshes,
@@ -370,6 +379,8 @@ def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list
             tuple(row.flags_at_review or ()),
             statement_version=version,
             current_wording=version == latest,
+            kind=row.kind,
+            reason=row.reason,
         )
         found[(row.claim_id, row.pmid)].append(info)
     return found

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from evidence.domain.audit import utcnow
 from evidence.domain.notices import notice_flag_names
+from evidence.domain.vocab import KIND_VERDICT
 from evidence.store.models import Article, ClaimArticle, ClaimStatement, Verdict
 
 
@@ -37,6 +38,8 @@ class VerdictRecord:
     flags_at_review: tuple[str, ...]
     statement_version: int | None = None
     current_wording: bool = True
+    kind: str = KIND_VERDICT
+    reason: str | None = None
 
 
 def linked_record(session: Session, claim_id: int, pmid: str) -> LinkedRecord | None:
@@ -63,8 +66,12 @@ def add_verdict(
     verdict: str,
     reviewer: str,
     note: str | None,
+    *,
+    kind: str = KIND_VERDICT,
+    reason: str | None = None,
 ) -> VerdictRecord:
-    """Append a verdict on (claim, record), stamped with the record as it is now."""
+    """Append a verdict (or a resolution) on (claim, record), stamped with the record as it
+    is now and the claim's current wording."""
     statement = session.execute(
         select(ClaimStatement.id, ClaimStatement.version)
         .where(ClaimStatement.claim_id == claim_id)
@@ -81,6 +88,8 @@ def add_verdict(
         created_at=utcnow(),
         record_sha256=record.record_sha256,
         flags_at_review=list(record.flags),
+        kind=kind,
+        reason=reason,
     )
     session.add(row)
     session.flush()
@@ -129,4 +138,6 @@ def _record(row: Verdict, version: int | None, current: bool) -> VerdictRecord:
         tuple(row.flags_at_review or ()),
         version,
         current,
+        row.kind,
+        row.reason,
     )

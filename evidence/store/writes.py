@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from evidence.domain import records
 from evidence.domain.audit import utcnow
-from evidence.domain.claims import ClaimsFile
+from evidence.domain.claims import ClaimsFile, ReviewSpec
 from evidence.domain.errors import UnknownClaimError
 from evidence.store.models import (
     Article,
@@ -56,6 +56,7 @@ def sync_claims(session: Session, claims_file: ClaimsFile) -> SyncedClaims:
     claim_set.file_path = str(claims_file.path)
     claim_set.file_sha256 = claims_file.sha256
     claim_set.updated_at = utcnow()
+    _set_review(claim_set, claims_file.review)
     session.flush()
     existing = {
         c.key: c for c in session.scalars(select(Claim).where(Claim.claim_set_id == claim_set.id))
@@ -68,6 +69,7 @@ def sync_claims(session: Session, claims_file: ClaimsFile) -> SyncedClaims:
         claim = existing.get(spec.id) or Claim(claim_set_id=claim_set.id, key=spec.id)
         claim.statement, claim.section = spec.statement, spec.section
         claim.position, claim.active = position, True
+        _set_review(claim, spec.review)
         session.add(claim)
         session.flush()
         version = _version_statement(session, claim, versions.get(claim.id))
@@ -75,6 +77,15 @@ def sync_claims(session: Session, claims_file: ClaimsFile) -> SyncedClaims:
             reworded[spec.id] = version
         _sync_queries(session, claim, spec.queries)
     return SyncedClaims(claim_set.id, reworded)
+
+
+def _set_review(row: ClaimSet | Claim, spec: ReviewSpec) -> None:
+    """Store what a claims file's ``[review]`` says; what it leaves out stays as stored
+    (``claims set-review``)."""
+    if spec.reviewers is not None:
+        row.review_reviewers = spec.reviewers
+    if spec.blind is not None:
+        row.review_blind = spec.blind
 
 
 def statement_sha256(text: str) -> str:

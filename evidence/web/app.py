@@ -28,7 +28,10 @@ from evidence.domain.errors import (
     ConfigError,
     EvidenceError,
     InvalidVerdictError,
+    MissingReasonError,
     MissingReviewerError,
+    NoConflictError,
+    NotAllowedError,
     NothingStoredError,
     NothingToWithdrawError,
     UnknownIdError,
@@ -61,6 +64,8 @@ BAD_INPUT = (
     InvalidVerdictError,
     NothingToWithdrawError,
     MissingReviewerError,
+    MissingReasonError,
+    NoConflictError,
 )
 
 
@@ -137,10 +142,10 @@ def create_app(
 
     app.jinja_env.globals["url"] = url
 
-    from evidence.web.views import card, home, queue, report, users
+    from evidence.web.views import card, conflicts, home, queue, report, users
 
     app.register_blueprint(auth.bp)
-    for module in (home, queue, card, report, users):
+    for module in (home, queue, card, report, conflicts, users):
         app.register_blueprint(module.bp)
     app.add_url_rule("/shared/conclusion.css", "shared_css", shared_css)
     app.add_url_rule("/favicon.ico", "favicon", lambda: Response(status=204))
@@ -262,6 +267,9 @@ def evidence_error(error: EvidenceError) -> Response:
     if isinstance(error, BAD_INPUT):
         _refused(400, str(error))
         return error_page(400, str(error))
+    if isinstance(error, NotAllowedError):
+        _refused(403, str(error))
+        return error_page(403, str(error))
     if isinstance(error, NothingStoredError):
         return error_page(404, str(error))
     log.error("%s %s: %s", request.method, request.path[:200], " ".join(str(error).split()))

@@ -37,6 +37,7 @@ def judge(
         session, claim_key, pmid, verdict, reviewer=reviewer, note=note, slug=ref.article.slug
     )
     session.flush()
+    blind = blind or claim.review.blind
     todo = flt if flt.state in (TODO, UNJUDGED, MINE, CHANGED) else replace(flt, state=TODO)
     nxt = next_in_queue(session, claim, pmid, todo, reviewer, 1, wrap=True, blind=blind)
     return Judged(row, nxt)

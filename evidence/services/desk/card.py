@@ -31,6 +31,7 @@ def study_card(
     """The card of study ``pmid`` for the claim, as ``reviewer`` may see it."""
     ref, claim = find_claim(session, slug, claim_key)
     check_linked(session, claim, pmid)
+    blind = blind or claim.review.blind
     (study,) = store.studies(session, claim.id, [pmid])
     pair = store.judged_pairs(session, claim, pmid).get(pmid)
     rows = pair.verdicts if pair else ()
@@ -100,7 +101,7 @@ def latest_standing(index: ClaimIndex, reviewer: str) -> str | None:
     (on the claim's current wording)."""
     latest: list[tuple[datetime, str]] = []
     for pmid, pair in index.pairs.items():
-        mine = [v for v in pair.verdicts if v.reviewer == reviewer]
+        mine = [v for v in pair.verdicts if v.reviewer == reviewer and not v.is_resolution]
         if mine and mine[-1].current_wording and standing_verdicts(mine):
             latest.append((mine[-1].created_at, pmid))
     return max(latest)[1] if latest else None

@@ -9,18 +9,16 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from evidence.domain.errors import UnknownIdError
-from evidence.domain.views import (
-    consensus_of,
-    current_verdicts_of,
-    rereview_reason,
-    standing_verdicts,
-)
+from evidence.domain.review import decided_verdict
+from evidence.domain.views import current_verdicts_of, rereview_reason, standing_verdicts
 from evidence.domain.vocab import NOT_REVIEWED, VERDICT_FILTERS
 from evidence.grading.designs import LEVELS
 from evidence.grading.flags import Flag
 from evidence.store import desk as store
 
-TODO: Final = "todo"  # not judged yet, or changed since review (the CLI's review queue)
+# not judged yet (fewer verdicts than the claim asks for, none of them mine), or changed
+# since review (the CLI's review queue)
+TODO: Final = "todo"
 UNJUDGED: Final = "unjudged"
 CHANGED: Final = "changed"
 JUDGED: Final = "judged"
@@ -88,13 +86,16 @@ class PairState:
 
     judged: bool  # somebody's verdict stands
     rereview: str | None  # why it must be judged again
-    consensus: str | None  # the reviewers' consensus, "disputed", or None
+    consensus: str | None  # a resolution, the reviewers' consensus, "disputed", or None
     mine: str | None  # this reviewer's current verdict
+    verdicts: int = 0  # current verdicts on the pair (the claim's wording)
 
-    def passes(self, flt: QueueFilter, *, blind: bool) -> bool:
-        """True when the study belongs in the queue ``flt`` (its state and verdict parts)."""
+    def passes(self, flt: QueueFilter, *, blind: bool, needed: int = 1) -> bool:
+        """True when the study belongs in the queue ``flt`` (its state and verdict parts);
+        ``needed``: the verdicts the claim asks for per study (to do until it has them)."""
+        short = self.verdicts < needed and self.mine is None
         state = {
-            TODO: not self.judged or self.rereview is not None,
+            TODO: not self.judged or self.rereview is not None or short,
             UNJUDGED: not self.judged,
             CHANGED: self.rereview is not None,
             JUDGED: self.judged and self.rereview is None,
@@ -142,8 +143,9 @@ def pair_state(pair: store.JudgedPair | None, reviewer: str) -> PairState:
     return PairState(
         judged=bool(standing),
         rereview=rereview_reason(pair.flags, pair.record_sha256, latest),
-        consensus=consensus_of(current),
+        consensus=decided_verdict(pair.verdicts),
         mine=current.get(reviewer),
+        verdicts=len(current),
     )
 
 

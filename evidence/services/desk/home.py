@@ -30,5 +30,5 @@ def home(session: Session) -> list[ArticleProgress]:
                     retracted_judged=sum(1 for s in standing if s.retracted),
                 )
             )
-        found.append(ArticleProgress(ref.article, tuple(claims)))
+        found.append(ArticleProgress(ref.article, tuple(claims), data.agreement))
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from evidence.domain.review import Agreement
 from evidence.domain.views import ArticleInfo, ClaimSummary, StudyInfo, VerdictInfo
 from evidence.services import review
 from evidence.services.desk.filters import PairState, QueueCounts, QueueFilter
@@ -94,6 +95,12 @@ class ArticleProgress:
 
     article: ArticleInfo
     claims: tuple[ClaimProgress, ...]
+    agreement: Agreement | None = None  # the reviewers', over every claim
+
+    @property
+    def conflicts(self) -> int:
+        """Unresolved conflicts over every claim."""
+        return sum(c.summary.conflicts for c in self.claims)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,11 @@ def claim_queue(
 ) -> QueuePage:
     """One page of the claim's studies passing ``flt``, strongest first, with counts."""
     ref, claim = find_claim(session, slug, claim_key)
+    blind = blind or claim.review.blind
     index = claim_index(session, claim)
-    kept = passing(session, index, flt, reviewer=reviewer, blind=blind)
+    kept = passing(
+        session, index, flt, reviewer=reviewer, blind=blind, needed=claim.review.reviewers
+    )
     page = max(page, 1)
     offset = (page - 1) * PAGE_SIZE
     states = index.states(reviewer)
@@ -73,6 +76,7 @@ def neighbour(
     """The study after (``step`` 1) or before (-1) ``pmid`` in the queue ``flt``, or None."""
     _, claim = find_claim(session, slug, claim_key)
     check_linked(session, claim, pmid)
+    blind = blind or claim.review.blind
     return next_in_queue(session, claim, pmid, flt, reviewer, step, wrap=False, blind=blind)
 
 
@@ -90,7 +94,8 @@ def next_in_queue(
     """The first study after (``step`` 1) or before (-1) ``pmid`` passing ``flt``; with
     ``wrap``, going round the end of the queue."""
     index = claim_index(session, claim)
-    kept = passing(session, index, flt, reviewer=reviewer, blind=blind)
+    needed = claim.review.reviewers
+    kept = passing(session, index, flt, reviewer=reviewer, blind=blind, needed=needed)
     position = index.position(pmid)
     if step > 0:
         after = [p for p in kept if index.position(p) > position]
@@ -104,11 +109,17 @@ def next_in_queue(
 
 
 def passing(
-    session: Session, index: ClaimIndex, flt: QueueFilter, *, reviewer: str, blind: bool
+    session: Session,
+    index: ClaimIndex,
+    flt: QueueFilter,
+    *,
+    reviewer: str,
+    blind: bool,
+    needed: int = 1,
 ) -> list[str]:
-    """The claim's studies passing ``flt``, in study order."""
+    """The claim's studies passing ``flt``, in study order (``needed``: verdicts per study)."""
     states = index.states(reviewer)
-    unjudged_passes = NOT_JUDGED_STATE.passes(flt, blind=blind)
+    unjudged_passes = NOT_JUDGED_STATE.passes(flt, blind=blind, needed=needed)
     hits = store.matching_pmids(session, index.claim_id, flt.search) if flt.search else None
     kept = []
     for study in index.studies:
@@ -119,7 +130,7 @@ def passing(
         if hits is not None and study.pmid not in hits:
             continue
         state = states.get(study.pmid)
-        if unjudged_passes if state is None else state.passes(flt, blind=blind):
+        if unjudged_passes if state is None else state.passes(flt, blind=blind, needed=needed):
             kept.append(study.pmid)
     return kept
 
