@@ -5,17 +5,16 @@ Pure: a claim's views in, an :class:`~evidence.domain.review.Agreement` out. The
 counted are each reviewer's *first-round* verdict (:func:`~evidence.domain.review.first_round`:
 their committed verdict before any resolution, on the claim's current wording), on the
 studies that have at least the claim's required number of them (two at least): the first
-``n`` reviewers to judge each study. Kappas come from statsmodels
-(``statsmodels.stats.inter_rater``); percent agreement is the share of those studies on
-which every counted verdict is the same. A kappa is undefined (None) when every verdict
-falls in one category.
+``n`` reviewers to judge each study. Kappas are computed here from their textbook
+definitions (the tests compare them with statsmodels' ``cohens_kappa`` and ``fleiss_kappa``
+on random ratings; importing statsmodels would cost a command seconds); percent agreement
+is the share of those studies on which every counted verdict is the same. A kappa is
+undefined (None) when every verdict falls in one category.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
-from math import isnan
 
 from evidence.domain.review import Agreement, first_round
 from evidence.domain.views import ClaimReport
@@ -69,28 +68,30 @@ def agreement(studies: Sequence[Ratings]) -> Agreement | None:
 
 
 def cohen(studies: Sequence[Ratings], people: Sequence[str]) -> float | None:
-    """Cohen's kappa of two reviewers ``people`` over ``studies`` (statsmodels)."""
-    from statsmodels.stats.inter_rater import cohens_kappa
-
-    table = [[0] * len(VERDICTS) for _ in VERDICTS]
-    for ratings in studies:
-        by = dict(ratings)
-        table[VERDICTS.index(by[people[0]])][VERDICTS.index(by[people[1]])] += 1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return _defined(float(cohens_kappa(table, return_results=False)))
+    """Cohen's kappa of two reviewers ``people`` over ``studies``: (p_o - p_e) / (1 - p_e),
+    p_o the observed agreement, p_e the agreement expected from each one's marginals."""
+    first = [dict(r)[people[0]] for r in studies]
+    second = [dict(r)[people[1]] for r in studies]
+    n = len(studies)
+    observed = sum(1 for a, b in zip(first, second, strict=True) if a == b) / n
+    expected = sum(first.count(v) * second.count(v) for v in VERDICTS) / (n * n)
+    return _kappa(observed, expected)
 
 
 def fleiss(studies: Sequence[Ratings]) -> float | None:
-    """Fleiss' kappa over ``studies`` (statsmodels' ``aggregate_raters``, ``fleiss_kappa``)."""
-    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+    """Fleiss' kappa over ``studies`` (each rated ``m`` times): (P - P_e) / (1 - P_e), P the
+    mean agreement among each study's pairs of ratings, P_e the sum of squared category
+    shares."""
+    m = len(studies[0])
+    counts = [[[v for _, v in r].count(category) for category in VERDICTS] for r in studies]
+    observed = sum((sum(c * c for c in row) - m) / (m * (m - 1)) for row in counts) / len(counts)
+    total = len(counts) * m
+    expected = sum((sum(row[j] for row in counts) / total) ** 2 for j in range(len(VERDICTS)))
+    return _kappa(observed, expected)
 
-    data = [[VERDICTS.index(v) for _, v in ratings] for ratings in studies]
-    counts, _ = aggregate_raters(data, n_cat=len(VERDICTS))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return _defined(float(fleiss_kappa(counts)))
 
-
-def _defined(kappa: float) -> float | None:
-    return None if isnan(kappa) else kappa
+def _kappa(observed: float, expected: float) -> float | None:
+    """Chance-corrected agreement; None when chance alone explains it all (one category)."""
+    if expected >= 1.0 - 1e-12:
+        return None
+    return (observed - expected) / (1.0 - expected)
