@@ -18,10 +18,9 @@ from evidence.domain.review import (
     decided_verdict,
     first_round,
     in_conflict,
-    role_can,
 )
 from evidence.domain.views import ClaimReport, StudyInfo
-from evidence.domain.vocab import KIND_RESOLUTION, WITHDRAWN
+from evidence.domain.vocab import KIND_RESOLUTION, WITHDRAWN, role_can
 from evidence.services.conflicts import resolve
 from evidence.store.db import Database
 from tests.test_review import env, run  # noqa: F401  (the refreshed database fixture)
