@@ -28,7 +28,6 @@ from evidence.sources.pubmed_xml.xmltext import (
     kids,
     normalise_space,
     text,
-    texts,
 )
 
 _DOI = re.compile(r"10\.[0-9]+/\S.*")
@@ -85,18 +84,37 @@ def authors(author_lists: Iterable[etree._Element]) -> tuple[Author, ...]:
 
 
 def _author(author: etree._Element) -> Author:
-    """One Author element (``FirstName`` and a bare ``Affiliation`` are pre-2014 forms)."""
-    found = kids((author,))
-    info = found.get("AffiliationInfo")
+    """One Author element (``FirstName`` and a bare ``Affiliation`` are pre-2014 forms).
+
+    One pass over its children (an Author is read ~6 times a record: this is hot).
+    """
+    first_child: dict[object, etree._Element] = {}
+    infos, bare, identifiers = [], [], []
+    for child in author:
+        tag = child.tag
+        if tag == "AffiliationInfo":
+            infos.append(child)
+        elif tag == "Affiliation":
+            bare.append(child)
+        elif tag == "Identifier":
+            identifiers.append(child)
+        elif tag not in first_child:
+            first_child[tag] = child
+    nested = [c for info in infos for c in info if c.tag == "Affiliation"]
+    affiliations = (flat_text(element) for element in nested + bare)
     return Author(
-        last_name=text(found, "LastName"),
-        fore_name=text(found, "ForeName") or text(found, "FirstName"),
-        initials=text(found, "Initials"),
-        collective_name=text(found, "CollectiveName"),
-        affiliations=(texts(kids(info), "Affiliation") if info else ())
-        + texts(found, "Affiliation"),
-        orcid=_orcid(found.get("Identifier", ())),
+        last_name=_text(first_child.get("LastName")),
+        fore_name=_text(first_child.get("ForeName")) or _text(first_child.get("FirstName")),
+        initials=_text(first_child.get("Initials")),
+        collective_name=_text(first_child.get("CollectiveName")),
+        affiliations=tuple(text for text in affiliations if text),
+        orcid=_orcid(identifiers),
     )
+
+
+def _text(element: etree._Element | None) -> str | None:
+    """Flattened text of ``element``; ``None`` if missing or blank."""
+    return None if element is None else flat_text(element) or None
 
 
 def _orcid(identifiers: Iterable[etree._Element]) -> str | None:
@@ -152,27 +170,38 @@ def publication_types(elements: Iterable[etree._Element]) -> tuple[PublicationTy
 
 def mesh_headings(citation: Kids) -> tuple[MeshHeading, ...]:
     """MeSH descriptors with qualifiers, in order; headings without a descriptor are skipped."""
-    found = kids(citation.get("MeshHeadingList", ())).get("MeshHeading", ())
-    headings = (_mesh_heading(heading) for heading in found)
-    return tuple(heading for heading in headings if heading.descriptor)
+    headings = []
+    for heading_list in citation.get("MeshHeadingList", ()):
+        for heading in heading_list:
+            if heading.tag == "MeshHeading":
+                found = _mesh_heading(heading)
+                if found is not None:
+                    headings.append(found)
+    return tuple(headings)
 
 
-def _mesh_heading(heading: etree._Element) -> MeshHeading:
-    """One heading; ``major`` if the descriptor or any qualifier is a major topic."""
+def _mesh_heading(heading: etree._Element) -> MeshHeading | None:
+    """One heading (``major`` if the descriptor or any qualifier is); None without a name."""
     descriptor: etree._Element | None = None
-    qualifiers = []
+    names, major_names = [], []
     for child in heading:
-        if child.tag == "QualifierName":
-            qualifiers.append((flat_text(child), child.get("MajorTopicYN") == "Y"))
-        elif child.tag == "DescriptorName" and descriptor is None:
+        tag = child.tag
+        if tag == "QualifierName":
+            name = flat_text(child)
+            names.append(name)
+            if child.get("MajorTopicYN") == "Y":
+                major_names.append(name)
+        elif tag == "DescriptorName" and descriptor is None:
             descriptor = child
-    major = tuple(name for name, is_major in qualifiers if is_major)
+    name = flat_text(descriptor)
+    if descriptor is None or not name:
+        return None
     return MeshHeading(
-        descriptor=flat_text(descriptor),
-        ui=None if descriptor is None else descriptor.get("UI"),
-        major=bool(major) or (descriptor is not None and descriptor.get("MajorTopicYN") == "Y"),
-        qualifiers=tuple(name for name, _ in qualifiers),
-        major_qualifiers=major,
+        descriptor=name,
+        ui=descriptor.get("UI"),
+        major=bool(major_names) or descriptor.get("MajorTopicYN") == "Y",
+        qualifiers=tuple(names),
+        major_qualifiers=tuple(major_names),
     )
 
 
