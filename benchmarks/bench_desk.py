@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.* when run as a script
@@ -81,16 +82,12 @@ def median_ms(client: object, path: str, requests: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--studies", type=int, default=10_000)
-    parser.add_argument("--judged", type=int, default=2_000)
-    parser.add_argument("--requests", type=int, default=30)
-    args = parser.parse_args()
+def measure(studies: int, judged: int, requests: int) -> tuple[str, dict[str, Any]]:
+    """Build the desk's database, time its pages: the Markdown table and the figures."""
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["EVIDENCE_RATE_FILE"] = str(Path(tmp) / "rate")
         started = time.perf_counter()
-        url, pmids = build(Path(tmp), args.studies, args.judged)
+        url, pmids = build(Path(tmp), studies, judged)
         built = time.perf_counter() - started
         app = create_app(context_for(url))
         client = app.test_client()
@@ -104,15 +101,33 @@ def main() -> None:
             ("queue, search 'trial 77' in title/abstract", f"{base}/?state=all&q=trial+77"),
             ("queue, flag retracted, to do", f"{base}/?flag=retracted"),
         ]
-        print(
-            f"{args.studies:,} linked studies, {args.judged:,} verdicts; "
-            f"median of {args.requests} requests (database built in {built:.0f} s)\n"
-        )
-        print("| page | median server-side time |")
-        print("| --- | ---: |")
+        lines = [
+            f"{studies:,} linked studies, {judged:,} verdicts; "
+            f"median of {requests} requests (database built in {built:.0f} s)\n",
+            "| page | median server-side time |",
+            "| --- | ---: |",
+        ]
+        medians = {}
         for label, path in rows:
             client.get(path)  # warm up
-            print(f"| {label} | {median_ms(client, path, args.requests):.1f} ms |")
+            medians[label] = median_ms(client, path, requests)
+            lines.append(f"| {label} | {medians[label]:.1f} ms |")
+    figures = {"studies": studies, "verdicts": judged, "requests": requests, "median_ms": medians}
+    return "\n".join(lines), figures
+
+
+def section(quick: bool) -> tuple[str, dict[str, Any]]:
+    """For ``python -m benchmarks``: 2,000 studies when quick, else 10,000."""
+    return measure(2_000, 400, 10) if quick else measure(10_000, 2_000, 30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--studies", type=int, default=10_000)
+    parser.add_argument("--judged", type=int, default=2_000)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    print(measure(args.studies, args.judged, args.requests)[0])
 
 
 if __name__ == "__main__":
