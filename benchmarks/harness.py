@@ -79,7 +79,9 @@ def load(section: Section) -> SectionFunction | None:
     qualified = f"benchmarks.{section.module}"
     if importlib.util.find_spec(qualified) is None:
         return None
-    function: SectionFunction = importlib.import_module(qualified).section
+    function: SectionFunction | None = getattr(importlib.import_module(qualified), "section", None)
+    if function is None:
+        raise TypeError(f"benchmarks/{section.module}.py has no section(quick) function")
     return function
 
 
