@@ -440,12 +440,14 @@ def markdown(figures: dict[str, Any]) -> str:
                 f"| {f['records'] / f['wall']:,.0f} | {f['bytes'] / 1e6 / f['cpu']:.1f} "
                 f"| {f['peak_rss_mb']:.0f} ({f['rss_before_mb']:.0f}) | {' | '.join(ratios)} |"
             )
+    lines += ["", _targets(figures["speed"])]
     agree = figures["agreement"]
     peers = list(agree)
     lines += [
         "",
-        f"Field agreement with evidence on the {int(figures['sizes'][0]):,}-record set "
-        "(share of the records both returned where the values are equal):",
+        f"Field agreement with evidence on the {int(figures['sizes'][0]):,}-record set: the "
+        "share of the records both returned where the values are equal (the peers' readers "
+        "here take journal articles only, not the 9 book records):",
         "",
         "| field | " + " | ".join(peers) + " |",
         "| --- |" + " ---: |" * len(peers),
@@ -455,9 +457,44 @@ def markdown(figures: dict[str, Any]) -> str:
         shares = [agree[p][name] for p in peers]
         cells = ["-" if s is None else f"{s:.1%}" for s in shares]
         lines.append(f"| {name.replace('_', ' ')} | " + " | ".join(cells) + " |")
+    lines += ["", "First difference of each field (PMID: ours / the peer's):", ""]
+    for peer in peers:
+        for name in FIELD_NAMES:
+            for example in agree[peer][f"{name}_differs"][:1]:
+                ours, theirs = (_short(example[side]) for side in ("ours", "peer"))
+                lines.append(f"- {peer}, {name}: {example['pmid']}: {ours} / {theirs}")
     for contender, why in figures["missing"].items():
         lines += ["", f"{contender} not measured: {why}."]
     return "\n".join(lines)
+
+
+def _targets(speed: dict[str, dict[str, Any]]) -> str:
+    """Issue 15's parsing targets against this run's figures for evidence."""
+    ours = {size: by["evidence"] for size, by in speed.items() if "evidence" in by}
+    if not ours:
+        return ""
+
+    def ratio(size: str, peer: str) -> str:
+        if peer not in speed[size]:
+            return "not measured"
+        theirs = speed[size][peer]
+        value = (ours[size]["records"] / ours[size]["cpu"]) / (theirs["records"] / theirs["cpu"])
+        return f"{value:.2f}x"
+
+    sizes = list(ours)
+    by_size = ", ".join(f"{ratio(s, 'Bio.Entrez.read')} at {int(s):,}" for s in sizes)
+    vs_lxml = ", ".join(f"{ratio(s, 'lxml iterparse')} at {int(s):,}" for s in sizes)
+    peaks = " -> ".join(f"{ours[s]['peak_rss_mb']:.0f} MB" for s in sizes)
+    return (
+        f"Targets (issue 15) for evidence: >= 5x Bio.Entrez.read: {by_size}; >= 0.6x raw lxml: "
+        f"{vs_lxml}; memory flat: peak RSS {peaks} over the sizes."
+    )
+
+
+def _short(value: object) -> str:
+    """A value for the doc: repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def main(argv: list[str] | None = None) -> int:

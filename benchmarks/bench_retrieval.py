@@ -209,7 +209,7 @@ def run_evidence(base_url: str, term: str) -> tuple[set[str], int]:
             except PubMedError:
                 failed += 1  # the generator is finished after an error
                 break
-            pmids.update(record_pmids(batch.xml))
+            pmids.update(record.pmid for record in batch.records)
     return pmids, failed
 
 
