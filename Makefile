@@ -50,10 +50,13 @@ pytest:
 ## Install, then lint, type check and run every test.
 test: install-test lint typecheck pytest
 
-## Retrieval benchmark against a loopback server enforcing 3 requests/s (about a minute):
-## evidence vs Bio.Entrez; prints a table, writes benchmarks/results/retrieval.json.
+## Every benchmark section (python -m benchmarks: parsing, storing, refresh, reports, retrieval,
+## desk): prints Markdown tables, writes docs/benchmarks.md and benchmarks/results/*.json.
+## BENCH_ARGS="--only parse --quick" for a part or small sizes. The bench extra adds peers
+## compared with (pubmed_parser); if it cannot be installed their rows are skipped, with the reason.
 bench: install-test
-	$(BIN)/python benchmarks/bench_retrieval.py
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]' || echo "bench extra not installed: its peers are skipped" >&2
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 ## Mirror benchmark: import rate, index size and query latency from 100k to 1M records
 ## (the shared corpus repeated with new PMIDs, in a temp folder); MIRROR_SIZES to change.

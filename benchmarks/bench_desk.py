@@ -131,8 +131,7 @@ def measure(studies: int, judged: int, requests: int) -> tuple[str, dict[str, ob
 def section(quick: bool) -> tuple[str, dict[str, object]]:
     """The benchmark harness's section: 10,000 studies (2,000 with ``quick``)."""
     studies = 2_000 if quick else 10_000
-    table, figures = measure(studies, studies // 5, 10 if quick else 30)
-    return "## Review desk (server side)\n\n" + table + "\n", figures
+    return measure(studies, studies // 5, 10 if quick else 30)
 
 
 def main() -> None:

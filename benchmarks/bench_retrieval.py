@@ -209,7 +209,7 @@ def run_evidence(base_url: str, term: str) -> tuple[set[str], int]:
             except PubMedError:
                 failed += 1  # the generator is finished after an error
                 break
-            pmids.update(record_pmids(batch.xml))
+            pmids.update(record.pmid for record in batch.records)
     return pmids, failed
 
 
@@ -342,14 +342,11 @@ def machine() -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=20_000)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
-    args = parser.parse_args(argv)
+def run(records: int) -> tuple[list[Result], dict[str, Any]]:
+    """Every scenario over ``records`` synthetic records: the results and the JSON report."""
     # PMIDs spread over 30..40 million, highest first (PubMed's default order).
-    step = max(1, 10_000_000 // args.records)
-    ids = [str(30_000_000 + i * step) for i in reversed(range(args.records))]
+    step = max(1, 10_000_000 // records)
+    ids = [str(30_000_000 + i * step) for i in reversed(range(records))]
     middle = len(ids) // 2
     searches = {TERM: ids, HALVES[0]: ids[:middle], HALVES[1]: ids[middle:]}
     results = []
@@ -360,15 +357,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(measure(server, scenario, set(ids)))
             print(f"{scenario.name}: {results[-1].wall_seconds:.1f} s", file=sys.stderr)
         default_rate_file(server.url).unlink(missing_ok=True)  # this port's, no longer needed
-    print(table(results))
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "records": args.records,
+        "records": records,
         "allowed_rate": ALLOWED_RATE,
         "batch": BATCH,
         "machine": machine(),
         "results": [r.to_json() for r in results],
     }
+    return results, report
+
+
+def section(quick: bool) -> tuple[str, dict[str, Any]]:
+    """For ``python -m benchmarks``: the table and figures (5,000 records when quick)."""
+    records = 5_000 if quick else 20_000
+    results, report = run(records)
+    intro = (
+        f"{records:,} synthetic records, efetch batches of {BATCH}, a loopback server "
+        f"answering 429 past {ALLOWED_RATE:.0f} requests per sliding second; each client "
+        "in fresh processes (see benchmarks/README.md).\n\n"
+    )
+    return intro + table(results), report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
+    args = parser.parse_args(argv)
+    results, report = run(args.records)
+    print(table(results))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     # Exit 1 only when evidence's client missed records: Bio.Entrez's misses are findings.

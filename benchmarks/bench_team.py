@@ -283,8 +283,7 @@ def measure(reviewers: int, verdicts: int, studies: int, new: int) -> tuple[str,
 
 def section(quick: bool) -> tuple[str, dict[str, Any]]:
     """The benchmark harness's section."""
-    table, figures = measure(10, 10 if quick else 30, 300 if quick else 600, 200)
-    return "## Team desk: ten reviewers and a refresh (PostgreSQL)\n\n" + table + "\n", figures
+    return measure(10, 10 if quick else 30, 300 if quick else 600, 200)
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """Turn PubMed XML elements into the parts of a record: abstract, authors, ids, MeSH...
 
-Each function takes the element(s) NCBI puts the data in and returns typed values
-from :mod:`evidence.domain.records`; none of them reads anything else.
+Each function takes the element(s) NCBI puts the data in, or their children grouped by tag
+(:data:`~evidence.sources.pubmed_xml.xmltext.Kids`, one pass per element instead of an
+ElementPath lookup per field), and returns typed values from :mod:`evidence.domain.records`;
+none of them reads anything else.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from evidence.domain.records import (
     PublicationType,
 )
 from evidence.sources.pubmed_xml.xmltext import (
-    child_text,
-    children_text,
+    Kids,
+    first,
     flat_text,
+    kids,
     normalise_space,
+    text,
 )
 
 _DOI = re.compile(r"10\.[0-9]+/\S.*")
@@ -31,7 +35,7 @@ _ORCID = re.compile(r"([0-9]{4})-?([0-9]{4})-?([0-9]{4})-?([0-9]{3}[0-9Xx])")
 _UNLABELLED = "UNLABELLED"  # NLM's placeholder label; not worth printing
 
 
-def abstract_sections(container: etree._Element) -> tuple[AbstractSection, ...]:
+def abstract_sections(container: Kids) -> tuple[AbstractSection, ...]:
     """The AbstractText parts of ``container/Abstract``."""
     return tuple(
         AbstractSection(
@@ -39,7 +43,7 @@ def abstract_sections(container: etree._Element) -> tuple[AbstractSection, ...]:
             label=normalise_space(part.get("Label") or "") or None,
             nlm_category=part.get("NlmCategory") or None,
         )
-        for part in container.iterfind("Abstract/AbstractText")
+        for part in kids(container.get("Abstract", ())).get("AbstractText", ())
     )
 
 
@@ -55,15 +59,16 @@ def abstract_text(sections: Iterable[AbstractSection]) -> str:
     return "\n\n".join(parts)
 
 
-def pages(container: etree._Element) -> str | None:
+def pages(container: Kids) -> str | None:
     """MedlinePgn, else StartPage-EndPage."""
-    pagination = container.find("Pagination")
+    pagination = first(container, "Pagination")
     if pagination is None:
         return None
-    medline = child_text(pagination, "MedlinePgn")
+    found = kids((pagination,))
+    medline = text(found, "MedlinePgn")
     if medline:
         return medline
-    bounds = [child_text(pagination, "StartPage"), child_text(pagination, "EndPage")]
+    bounds = [text(found, "StartPage"), text(found, "EndPage")]
     return "-".join(page for page in bounds if page) or None
 
 
@@ -73,27 +78,50 @@ def authors(author_lists: Iterable[etree._Element]) -> tuple[Author, ...]:
         _author(author)
         for author_list in author_lists
         if author_list.get("Type") != "editors"
-        for author in author_list.iterfind("Author")
-        if author.get("ValidYN") != "N"
+        for author in author_list
+        if author.tag == "Author" and author.get("ValidYN") != "N"
     )
 
 
 def _author(author: etree._Element) -> Author:
-    """One Author element (``FirstName`` and a bare ``Affiliation`` are pre-2014 forms)."""
+    """One Author element (``FirstName`` and a bare ``Affiliation`` are pre-2014 forms).
+
+    One pass over its children (an Author is read ~6 times a record: this is hot).
+    """
+    first_child: dict[object, etree._Element] = {}
+    infos, bare, identifiers = [], [], []
+    for child in author:
+        tag = child.tag
+        if tag == "AffiliationInfo":
+            infos.append(child)
+        elif tag == "Affiliation":
+            bare.append(child)
+        elif tag == "Identifier":
+            identifiers.append(child)
+        elif tag not in first_child:
+            first_child[tag] = child
+    nested = [c for info in infos for c in info if c.tag == "Affiliation"]
+    affiliations = (flat_text(element) for element in nested + bare)
     return Author(
-        last_name=child_text(author, "LastName"),
-        fore_name=child_text(author, "ForeName") or child_text(author, "FirstName"),
-        initials=child_text(author, "Initials"),
-        collective_name=child_text(author, "CollectiveName"),
-        affiliations=children_text(author, "AffiliationInfo/Affiliation")
-        + children_text(author, "Affiliation"),
-        orcid=_orcid(author),
+        last_name=_text(first_child.get("LastName")),
+        fore_name=_text(first_child.get("ForeName")) or _text(first_child.get("FirstName")),
+        initials=_text(first_child.get("Initials")),
+        collective_name=_text(first_child.get("CollectiveName")),
+        affiliations=tuple(text for text in affiliations if text),
+        orcid=_orcid(identifiers),
     )
 
 
-def _orcid(author: etree._Element) -> str | None:
+def _text(element: etree._Element | None) -> str | None:
+    """Flattened text of ``element``; ``None`` if missing or blank."""
+    return None if element is None else flat_text(element) or None
+
+
+def _orcid(identifiers: Iterable[etree._Element]) -> str | None:
     """The ORCID iD as ``0000-0002-1825-0097``, whatever URL or hyphenation NCBI kept."""
-    for identifier in author.iterfind("Identifier[@Source='ORCID']"):
+    for identifier in identifiers:
+        if identifier.get("Source") != "ORCID":
+            continue
         raw = flat_text(identifier)
         match = _ORCID.search(raw)
         if match:
@@ -103,33 +131,27 @@ def _orcid(author: etree._Element) -> str | None:
     return None
 
 
-def with_legacy_affiliation(
-    found: tuple[Author, ...], article: etree._Element
-) -> tuple[Author, ...]:
+def with_legacy_affiliation(found: tuple[Author, ...], article: Kids) -> tuple[Author, ...]:
     """Before 2014 ``Article/Affiliation`` held the first author's affiliation."""
-    legacy = child_text(article, "Affiliation")
+    legacy = text(article, "Affiliation")
     if not legacy or not found or found[0].affiliations:
         return found
     return (replace(found[0], affiliations=(legacy,)), *found[1:])
 
 
-def article_id(id_lists: Iterable[etree._Element], id_type: str) -> str | None:
-    """The first ArticleId of ``id_type`` directly in the record's own ArticleIdLists."""
-    for id_list in id_lists:
-        for element in id_list.iterfind("ArticleId"):
-            if element.get("IdType") == id_type and flat_text(element):
-                return flat_text(element)
+def article_id(ids: Iterable[etree._Element], id_type: str) -> str | None:
+    """The first non-blank ArticleId of ``id_type`` among ``ids``."""
+    for element in ids:
+        if element.get("IdType") == id_type:
+            value = flat_text(element)
+            if value:
+                return value
     return None
 
 
-def doi(id_lists: Iterable[etree._Element], locations: Iterable[etree._Element]) -> str | None:
+def doi(ids: Iterable[etree._Element], locations: Iterable[etree._Element]) -> str | None:
     """The record's DOI: its ArticleIdList first, then a valid doi ELocationID."""
-    candidates = [
-        flat_text(element)
-        for id_list in id_lists
-        for element in id_list.iterfind("ArticleId")
-        if element.get("IdType") == "doi"
-    ]
+    candidates = [flat_text(element) for element in ids if element.get("IdType") == "doi"]
     candidates += [
         flat_text(location)
         for location in locations
@@ -140,46 +162,60 @@ def doi(id_lists: Iterable[etree._Element], locations: Iterable[etree._Element])
 
 def publication_types(elements: Iterable[etree._Element]) -> tuple[PublicationType, ...]:
     """PublicationType elements with their MeSH UI."""
+    named = ((flat_text(element), element) for element in elements)
     return tuple(
-        PublicationType(name=flat_text(element), ui=element.get("UI"))
-        for element in elements
-        if flat_text(element)
+        PublicationType(name=name, ui=element.get("UI")) for name, element in named if name
     )
 
 
-def mesh_headings(citation: etree._Element) -> tuple[MeshHeading, ...]:
+def mesh_headings(citation: Kids) -> tuple[MeshHeading, ...]:
     """MeSH descriptors with qualifiers, in order; headings without a descriptor are skipped."""
-    headings = (_mesh_heading(h) for h in citation.iterfind("MeshHeadingList/MeshHeading"))
-    return tuple(heading for heading in headings if heading.descriptor)
+    headings = []
+    for heading_list in citation.get("MeshHeadingList", ()):
+        for heading in heading_list:
+            if heading.tag == "MeshHeading":
+                found = _mesh_heading(heading)
+                if found is not None:
+                    headings.append(found)
+    return tuple(headings)
 
 
-def _mesh_heading(heading: etree._Element) -> MeshHeading:
-    """One heading; ``major`` if the descriptor or any qualifier is a major topic."""
-    descriptor = heading.find("DescriptorName")
-    if descriptor is None:
-        descriptor = etree.Element("DescriptorName")
-    qualifiers = [
-        (flat_text(q), q.get("MajorTopicYN") == "Y") for q in heading.iterfind("QualifierName")
-    ]
-    major = tuple(name for name, is_major in qualifiers if is_major)
+def _mesh_heading(heading: etree._Element) -> MeshHeading | None:
+    """One heading (``major`` if the descriptor or any qualifier is); None without a name."""
+    descriptor: etree._Element | None = None
+    names, major_names = [], []
+    for child in heading:
+        tag = child.tag
+        if tag == "QualifierName":
+            name = flat_text(child)
+            names.append(name)
+            if child.get("MajorTopicYN") == "Y":
+                major_names.append(name)
+        elif tag == "DescriptorName" and descriptor is None:
+            descriptor = child
+    name = flat_text(descriptor)
+    if descriptor is None or not name:
+        return None
     return MeshHeading(
-        descriptor=flat_text(descriptor),
+        descriptor=name,
         ui=descriptor.get("UI"),
-        major=bool(major) or descriptor.get("MajorTopicYN") == "Y",
-        qualifiers=tuple(name for name, _ in qualifiers),
-        major_qualifiers=major,
+        major=bool(major_names) or descriptor.get("MajorTopicYN") == "Y",
+        qualifiers=tuple(names),
+        major_qualifiers=tuple(major_names),
     )
 
 
-def comments_corrections(citation: etree._Element) -> tuple[CommentCorrection, ...]:
+def comments_corrections(citation: Kids) -> tuple[CommentCorrection, ...]:
     """CommentsCorrections links, including the pre-2008 ``<CommentIn>``-style form."""
     links = [
         _comment_correction(element.get("RefType") or "", element)
-        for element in citation.iterfind("CommentsCorrectionsList/CommentsCorrections")
+        for element in kids(citation.get("CommentsCorrectionsList", ())).get(
+            "CommentsCorrections", ()
+        )
     ]
     links += [
         _comment_correction(element.tag, element)
-        for group in citation.iterfind("CommentsCorrections")
+        for group in citation.get("CommentsCorrections", ())
         for element in group.iterchildren("*")
     ]
     return tuple(links)
@@ -187,8 +223,7 @@ def comments_corrections(citation: etree._Element) -> tuple[CommentCorrection, .
 
 def _comment_correction(ref_type: str, element: etree._Element) -> CommentCorrection:
     """One link: its type, the linked PMID and the citation text."""
+    found = kids((element,))
     return CommentCorrection(
-        ref_type=ref_type,
-        pmid=child_text(element, "PMID"),
-        ref_source=child_text(element, "RefSource"),
+        ref_type=ref_type, pmid=text(found, "PMID"), ref_source=text(found, "RefSource")
     )

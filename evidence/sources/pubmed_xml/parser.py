@@ -47,12 +47,15 @@ from evidence.sources.pubmed_xml.fields import (
     with_legacy_affiliation,
 )
 from evidence.sources.pubmed_xml.xmltext import (
-    child_text,
-    children_text,
+    Kids,
+    first,
     first_year,
     flat_text,
+    kids,
     normalise_space,
     printed_date,
+    text,
+    texts,
 )
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
@@ -154,7 +157,7 @@ def _syntax_message(error: etree.XMLSyntaxError) -> str:
 def _records(element: etree._Element) -> Iterator[Article | DeletedCitation]:
     """The record(s) one matched element stands for."""
     if element.tag == "DeleteCitation":
-        for pmid in children_text(element, "PMID"):
+        for pmid in texts(kids((element,)), "PMID"):
             yield DeletedCitation(pmid=pmid)
     elif element.tag == "PubmedBookArticle":
         yield _book_article(element)
@@ -164,12 +167,18 @@ def _records(element: etree._Element) -> Iterator[Article | DeletedCitation]:
 
 def _journal_article(record: etree._Element) -> Article:
     """Build an :class:`Article` from a ``PubmedArticle``."""
-    citation = _child(record, "MedlineCitation")
-    article = _child(citation, "Article")
+    top = kids((record,))
+    citation_element = _child(top, "MedlineCitation")
+    citation = kids((citation_element,))
+    article = kids((_child(citation, "Article"),))
     pmid, version = _pmid(citation, record.tag)
-    pub_date = article.find("Journal/JournalIssue/PubDate")
+    journal = kids(article.get("Journal", ()))
+    issue = kids(journal.get("JournalIssue", ()))
+    pub_date = issue.get("PubDate")
+    dates = kids(pub_date) if pub_date else {}
+    info = kids(citation.get("MedlineJournalInfo", ()))
     sections = abstract_sections(article)
-    id_lists = record.findall("PubmedData/ArticleIdList")
+    ids = kids(kids(top.get("PubmedData", ())).get("ArticleIdList", ())).get("ArticleId", ())
     return Article(
         pmid=pmid,
         pmid_version=version,
@@ -177,78 +186,81 @@ def _journal_article(record: etree._Element) -> Article:
         record_type="PubmedArticle",
         abstract=abstract_text(sections),
         abstract_sections=sections,
-        journal=child_text(article, "Journal/Title"),
-        journal_abbrev=child_text(article, "Journal/ISOAbbreviation")
-        or child_text(citation, "MedlineJournalInfo/MedlineTA"),
-        issn=child_text(article, "Journal/ISSN")
-        or child_text(citation, "MedlineJournalInfo/ISSNLinking"),
-        volume=child_text(article, "Journal/JournalIssue/Volume"),
-        issue=child_text(article, "Journal/JournalIssue/Issue"),
+        journal=text(journal, "Title"),
+        journal_abbrev=text(journal, "ISOAbbreviation") or text(info, "MedlineTA"),
+        issn=text(journal, "ISSN") or text(info, "ISSNLinking"),
+        volume=text(issue, "Volume"),
+        issue=text(issue, "Issue"),
         pages=pages(article),
         year=first_year(
             [
-                child_text(article, "Journal/JournalIssue/PubDate/Year"),
-                child_text(article, "Journal/JournalIssue/PubDate/MedlineDate"),
-                child_text(article, "ArticleDate/Year"),
+                text(dates, "Year"),
+                text(dates, "MedlineDate"),
+                text(kids(article.get("ArticleDate", ())), "Year"),
             ]
         ),
-        pub_date=printed_date(pub_date),
-        authors=with_legacy_affiliation(authors(article.iterfind("AuthorList")), article),
-        doi=doi(id_lists, article.iterfind("ELocationID")),
-        pmc=article_id(id_lists, "pmc"),
-        languages=children_text(article, "Language"),
+        pub_date=printed_date(kids(pub_date[:1]) if pub_date else None),
+        authors=with_legacy_affiliation(authors(article.get("AuthorList", ())), article),
+        doi=doi(ids, article.get("ELocationID", ())),
+        pmc=article_id(ids, "pmc"),
+        languages=texts(article, "Language"),
         publication_types=publication_types(
-            article.iterfind("PublicationTypeList/PublicationType")
+            kids(article.get("PublicationTypeList", ())).get("PublicationType", ())
         ),
         mesh_headings=mesh_headings(citation),
-        keywords=children_text(citation, "KeywordList/Keyword"),
+        keywords=texts(kids(citation.get("KeywordList", ())), "Keyword"),
         comments_corrections=comments_corrections(citation),
-        medline_status=citation.get("Status"),
+        medline_status=citation_element.get("Status"),
         raw_xml=etree.tostring(record, with_tail=False),
     )
 
 
 def _book_article(record: etree._Element) -> Article:
     """Build an :class:`Article` from a ``PubmedBookArticle`` (a book or a chapter)."""
-    document = _child(record, "BookDocument")
-    book = _child(document, "Book")
+    top = kids((record,))
+    document = kids((_child(top, "BookDocument"),))
+    book = kids((_child(document, "Book"),))
     pmid, version = _pmid(document, record.tag)
     sections = abstract_sections(document)
-    id_lists = record.findall("PubmedBookData/ArticleIdList") + document.findall("ArticleIdList")
-    chapter_authors = authors(document.iterfind("AuthorList"))
+    id_lists = [
+        *kids(top.get("PubmedBookData", ())).get("ArticleIdList", ()),
+        *document.get("ArticleIdList", ()),
+    ]
+    ids = kids(id_lists).get("ArticleId", ())
+    pub_date = first(book, "PubDate")
+    dates = kids(() if pub_date is None else (pub_date,))
+    chapter_authors = authors(document.get("AuthorList", ()))
     return Article(
         pmid=pmid,
         pmid_version=version,
-        title=_title(document) or child_text(book, "BookTitle") or "",
+        title=_title(document) or text(book, "BookTitle") or "",
         record_type="PubmedBookArticle",
         abstract=abstract_text(sections),
         abstract_sections=sections,
-        journal=child_text(book, "BookTitle"),
-        volume=child_text(book, "Volume"),
+        journal=text(book, "BookTitle"),
+        volume=text(book, "Volume"),
         pages=pages(document),
-        year=first_year(
-            [child_text(book, "PubDate/Year"), child_text(book, "PubDate/MedlineDate")]
-        ),
-        pub_date=printed_date(book.find("PubDate")),
-        authors=chapter_authors or authors(book.iterfind("AuthorList")),
-        doi=doi(id_lists, book.iterfind("ELocationID")),
-        pmc=article_id(id_lists, "pmc"),
-        languages=children_text(document, "Language"),
-        publication_types=publication_types(document.iterfind("PublicationType")),
-        keywords=children_text(document, "KeywordList/Keyword"),
+        year=first_year([text(dates, "Year"), text(dates, "MedlineDate")]),
+        pub_date=None if pub_date is None else printed_date(dates),
+        authors=chapter_authors or authors(book.get("AuthorList", ())),
+        doi=doi(ids, book.get("ELocationID", ())),
+        pmc=article_id(ids, "pmc"),
+        languages=texts(document, "Language"),
+        publication_types=publication_types(document.get("PublicationType", ())),
+        keywords=texts(kids(document.get("KeywordList", ())), "Keyword"),
         raw_xml=etree.tostring(record, with_tail=False),
     )
 
 
-def _child(parent: etree._Element, tag: str) -> etree._Element:
-    """The child ``tag``, or an empty stand-in so lookups below simply find nothing."""
-    found = parent.find(tag)
+def _child(parent: Kids, tag: str) -> etree._Element:
+    """The first child ``tag``, or an empty stand-in so lookups below simply find nothing."""
+    found = first(parent, tag)
     return found if found is not None else etree.Element(tag)
 
 
-def _pmid(parent: etree._Element, record_tag: str) -> tuple[str, int]:
+def _pmid(parent: Kids, record_tag: str) -> tuple[str, int]:
     """The PMID and its version (1 unless stated)."""
-    element = parent.find("PMID")
+    element = first(parent, "PMID")
     pmid = flat_text(element)
     if element is None or not pmid:
         raise ParseError(f"malformed PubMed XML: a <{record_tag}> has no PMID")
@@ -256,6 +268,6 @@ def _pmid(parent: etree._Element, record_tag: str) -> tuple[str, int]:
     return pmid, int(version) if version.isdigit() else 1
 
 
-def _title(container: etree._Element) -> str:
+def _title(container: Kids) -> str:
     """ArticleTitle, else VernacularTitle (some non-English records leave the former empty)."""
-    return child_text(container, "ArticleTitle") or child_text(container, "VernacularTitle") or ""
+    return text(container, "ArticleTitle") or text(container, "VernacularTitle") or ""
