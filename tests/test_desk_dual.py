@@ -7,13 +7,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from evidence.services import accounts
 from evidence.store.db import Database
 from evidence.store.models import Verdict
-from evidence.web.auth import IDENTITY_KEY, Identity
 from tests.desk_data import CLAIM, SLUG, DeskData, csrf_of, run
 from tests.test_desk import app, judge, login, study  # noqa: F401  (fixtures and helpers)
 
 CONFLICTS = f"/articles/{SLUG}/conflicts"
+PASSWORD = "a long enough password"
 
 
 def first_pmid(client: FlaskClient) -> str:
@@ -28,10 +29,15 @@ def blind_dual(desk_db: DeskData) -> None:
     assert done.exit_code == 0, done.stderr
 
 
-def as_role(client: FlaskClient, name: str, role: str | None) -> None:
-    """Give the browser's identity a role, as an account's sign-in would."""
-    with client.session_transaction() as session:
-        session[IDENTITY_KEY] = Identity(name, 1, role).to_session()
+def account_login(desk: Flask, url: str, name: str, role: str) -> FlaskClient:
+    """A browser signed in with a new account of ``role`` (the desk is then in team mode)."""
+    with Database(url, create=False).session(write=True) as session:
+        accounts.add_account(session, name, role, PASSWORD)
+    client = desk.test_client()
+    token = csrf_of(client.get("/login").text)
+    signed = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    assert signed.status_code == 303, signed.text
+    return client
 
 
 def resolution_rows(url: str) -> list[tuple[str, str, str, str | None]]:
@@ -75,8 +81,7 @@ def test_conflicts_page_and_resolve_form_for_editors_only(
     assert "No conflicts to resolve" in ann.get(CONFLICTS).text  # one verdict of two
     judge(bob, pmid, "contradicts")
 
-    eve = login(app, "eve")
-    as_role(eve, "eve", "reviewer")
+    eve = account_login(app, desk_db.url, "eve", "reviewer")
     page = eve.get(CONFLICTS)
     assert page.status_code == 200 and f'data-pmid="{pmid}"' in page.text
     assert (
@@ -88,7 +93,7 @@ def test_conflicts_page_and_resolve_form_for_editors_only(
     refused = eve.post(action, data=form)
     assert refused.status_code == 403 and resolution_rows(desk_db.url) == []
 
-    as_role(eve, "eve", "editor")
+    eve = account_login(app, desk_db.url, "ed", "editor")
     page = eve.get(CONFLICTS)
     assert eve.post(action, data={**form, "csrf_token": ""}).status_code == 403  # CSRF
     assert (
@@ -97,7 +102,7 @@ def test_conflicts_page_and_resolve_form_for_editors_only(
     )
     done = eve.post(action, data={**form, "csrf_token": csrf_of(page.text)})
     assert done.status_code == 302
-    assert resolution_rows(desk_db.url) == [(pmid, "eve", "contradicts", "primary outcome")]
+    assert resolution_rows(desk_db.url) == [(pmid, "ed", "contradicts", "primary outcome")]
     assert "No conflicts to resolve" in eve.get(CONFLICTS).text
     home = eve.get("/").text
     assert "contradicts: 1" in home and "disputed" not in home

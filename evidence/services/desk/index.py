@@ -60,6 +60,10 @@ class ClaimIndex:
         """How many active studies the claim has."""
         return len(self.studies)
 
+    def memoised_states(self) -> dict[str, Mapping[str, PairState]]:
+        """The states computed so far, by reviewer (a copy)."""
+        return dict(self._states)
+
     def states(self, reviewer: str) -> Mapping[str, PairState]:
         """PMID -> state for ``reviewer``, for every pair with a verdict row (memoised)."""
         found = self._states.get(reviewer)
@@ -147,11 +151,18 @@ def _with_new_verdicts(
     rows = store.verdict_rows(session, claim, after=known.watermark[1], upto=watermark[1])
     if known.watermark[0] + len(rows) != watermark[0]:  # a row committed out of id order
         return _build(session, claim, known.generation, watermark)
+    pairs = store.group_pairs(rows, known.pairs)
+    changed = {row.pmid for row in rows}
+    states: dict[str, Mapping[str, PairState]] = {  # carried over; only new rows recomputed
+        reviewer: {**known_states, **{p: pair_state(pairs[p], reviewer) for p in changed}}
+        for reviewer, known_states in known.memoised_states().items()
+    }
     return ClaimIndex(
         claim.id,
         claim.statement_version,
         known.generation,
         known.studies,
         watermark,
-        store.group_pairs(rows, known.pairs),
+        pairs,
+        states,
     )

@@ -8,6 +8,7 @@ only a search over title and abstract and the page's own rows are read from SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Final
 
@@ -94,18 +95,21 @@ def next_in_queue(
     """The first study after (``step`` 1) or before (-1) ``pmid`` passing ``flt``; with
     ``wrap``, going round the end of the queue."""
     index = claim_index(session, claim)
-    needed = claim.review.reviewers
-    kept = passing(session, index, flt, reviewer=reviewer, blind=blind, needed=needed)
-    position = index.position(pmid)
+    accepts = queue_test(
+        session, index, flt, reviewer=reviewer, blind=blind, needed=claim.review.reviewers
+    )
+    studies = index.studies
+    at = index.position(pmid)
     if step > 0:
-        after = [p for p in kept if index.position(p) > position]
-        before = [p for p in kept if index.position(p) < position] if wrap else []
-        found = after + before
+        start = at + 1 if at >= 0 else 0
+        ahead, behind = studies[start:], studies[: max(at, 0)]
     else:
-        before = [p for p in kept if index.position(p) < position][::-1]
-        after = [p for p in kept if index.position(p) > position][::-1] if wrap else []
-        found = before + after
-    return found[0] if found else None
+        end = at if at >= 0 else len(studies)
+        ahead, behind = studies[:end][::-1], studies[end + 1 :][::-1]
+    for study in (*ahead, *(behind if wrap else ())):
+        if accepts(study):
+            return study.pmid
+    return None
 
 
 def passing(
@@ -118,21 +122,38 @@ def passing(
     needed: int = 1,
 ) -> list[str]:
     """The claim's studies passing ``flt``, in study order (``needed``: verdicts per study)."""
+    accepts = queue_test(session, index, flt, reviewer=reviewer, blind=blind, needed=needed)
+    return [study.pmid for study in index.studies if accepts(study)]
+
+
+def queue_test(
+    session: Session,
+    index: ClaimIndex,
+    flt: QueueFilter,
+    *,
+    reviewer: str,
+    blind: bool,
+    needed: int = 1,
+) -> Callable[[store.LinkedStudy], bool]:
+    """Whether a study of the claim passes ``flt`` for ``reviewer`` (a search runs once, in
+    SQL, when the filter has one)."""
     states = index.states(reviewer)
     unjudged_passes = NOT_JUDGED_STATE.passes(flt, blind=blind, needed=needed)
     hits = store.matching_pmids(session, index.claim_id, flt.search) if flt.search else None
-    kept = []
-    for study in index.studies:
+
+    def accepts(study: store.LinkedStudy) -> bool:
         if flt.level is not None and study.level != flt.level:
-            continue
+            return False
         if flt.flag is not None and flt.flag not in study.flags:
-            continue
+            return False
         if hits is not None and study.pmid not in hits:
-            continue
+            return False
         state = states.get(study.pmid)
-        if unjudged_passes if state is None else state.passes(flt, blind=blind, needed=needed):
-            kept.append(study.pmid)
-    return kept
+        if state is None:
+            return unjudged_passes
+        return state.passes(flt, blind=blind, needed=needed)
+
+    return accepts
 
 
 def _with_verdicts(study: StudyInfo, index: ClaimIndex, reviewer: str, blind: bool) -> StudyInfo:
