@@ -313,6 +313,7 @@ POSTS = {
     "auth.invite": "/invite",
     "card.verdict": f"{CARD}/verdict",
     "card.undo": f"{CARD}/undo",
+    "conflicts.resolve": f"{CARD}/resolve",
     "users.add": "/users",
     "users.disable": "/users/disable",
 }
@@ -328,6 +329,7 @@ def test_every_post_needs_the_csrf_token(desk: Desk) -> None:
         "/users/disable": {"name": "rita"},
         "/name": {"name": "mallory"},
         f"{CARD}/verdict": {"verdict": "supports"},
+        f"{CARD}/resolve": {"verdict": "supports", "reason": "forged"},
     }
     for path in POSTS.values():
         for token in (None, "forged"):
@@ -350,6 +352,7 @@ GETS = [
     f"{BASE}/studies/{{v}}/next?step=1",
     f"{CARD}/next?step={{v}}",
     "/articles/{v}/report",
+    "/articles/{v}/conflicts",
     f"{BASE}/?state={{v}}",
     f"{BASE}/?level={{v}}",
     f"{BASE}/?verdict={{v}}",
