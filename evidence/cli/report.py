@@ -45,14 +45,16 @@ def report_command(
     from evidence.report.files import folder_for
     from evidence.report.pdf import render_pdf
     from evidence.report.writer import write_report
-    from evidence.services.views import load_report
+    from evidence.services.views import load_report_index
 
     with app.database(create=False).session() as session:
-        data = load_report(session, slug)
-    target = (
-        out_dir if out_dir is not None else folder_for(app.settings.reports_dir, data.article.slug)
-    )
-    files = write_report(data, target)
+        data, studies = load_report_index(session, slug)
+        target = (
+            out_dir
+            if out_dir is not None
+            else folder_for(app.settings.reports_dir, data.article.slug)
+        )
+        files = write_report(data, target, studies)
     for path in files:
         click.echo(str(path))
     if pdf:
@@ -109,15 +111,15 @@ def export_command(
     slug: ArticleChoice,
 ) -> None:
     """Export the claim -> study links, as data or for a reference manager."""
-    from evidence.report.exports import export_document, filter_report, write_export
-    from evidence.services.views import load_report
+    from evidence.report.exports import check_format, filter_report, stream_export, write_export
+    from evidence.services.views import load_report_index
 
+    check_format(fmt, out)
     with app.database(create=False).session() as session:
-        data = load_report(session, slug)
-    selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
-    document = export_document(selected, fmt, out)
-    if out is None:
-        click.echo(document.content, nl=False)
-        return
-    write_export(document, out)
+        data, studies = load_report_index(session, slug)
+        selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
+        if out is None:
+            stream_export(selected, fmt, studies, click.get_text_stream("stdout"))
+            return
+        write_export(selected, fmt, studies, out)
     message(f"{fmt} export written to {out}", quiet=app.quiet)

@@ -3,6 +3,7 @@ the claim ids, and the review queue (from the same loaded report, no extra queri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -37,12 +38,42 @@ def load_report(
 ) -> ReportData:
     """The report of claim set ``slug`` (or of the only one stored), summaries included."""
     ref = reads.resolve_claim_set(session, slug)
-    data = reads.read_report(session, ref, now=now)
+    return _report(session, ref, reads.read_report(session, ref, now=now))
+
+
+def load_report_index(
+    session: Session, slug: ArticleArg = None, *, now: datetime | None = None
+) -> tuple[ReportData, StudyPages]:
+    """The report with each study's index fields only (no authors, no abstracts), summaries
+    included, and the reader of the claims' full studies in batches: for outputs that must
+    not hold every study at once (exports, the report's studies.csv)."""
+    ref = reads.resolve_claim_set(session, slug)
+    data = _report(session, ref, reads.read_report(session, ref, now=now, details=False))
+    return data, StudyPages(session, ref)
+
+
+def _report(session: Session, ref: reads.ClaimSetRef, data: ReportData) -> ReportData:
     return replace(
         summarized(data),
         changes=tuple(claim_changes(session, ref.id)),
         rules_version=grading.RULES_VERSION,
     )
+
+
+@dataclass(frozen=True)
+class StudyPages:
+    """Reads a claim's full studies in its order, ``batch`` PMIDs per statement group, so
+    a caller holds one batch at a time (a :data:`evidence.report.studies.StudyReader`)."""
+
+    session: Session
+    ref: reads.ClaimSetRef
+    batch: int = 500
+
+    def __call__(self, claim: ClaimReport) -> Iterator[StudyInfo]:
+        pmids = [study.pmid for study in claim.studies]
+        for start in range(0, len(pmids), self.batch):
+            chunk = pmids[start : start + self.batch]
+            yield from reads.read_studies(self.session, self.ref, claim.key, chunk)
 
 
 def summarized(data: ReportData) -> ReportData:
@@ -107,6 +138,6 @@ class StatusView:
 
 def status(session: Session, slug: ArticleArg = None) -> StatusView:
     """The article's claim summaries, last refresh and last successful re-check."""
-    data = load_report(session, slug)
-    ref = reads.resolve_claim_set(session, data.article.slug)
+    ref = reads.resolve_claim_set(session, slug)
+    data = _report(session, ref, reads.read_report(session, ref, details=False))
     return StatusView(data, recheck_store.last_recheck(session, ref.id))

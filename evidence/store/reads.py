@@ -364,6 +364,7 @@ def _studies_by_claim(
             types.get(pmid, ()),
             pmid in retraction_noted,
             verdicts.get((row.claim_id, pmid), ()),
+            with_abstract=details,
         )
         by_claim[row.claim_id].append(study)
     for studies in by_claim.values():
@@ -466,8 +467,10 @@ def _study_of_row(
     kinds: Sequence[str],
     noted: bool,
     verdicts: Sequence[VerdictInfo],
+    *,
+    with_abstract: bool,
 ) -> StudyInfo:
-    """A study from a row of article and link columns (abstract columns when present)."""
+    """A study from a row of article and link columns (and abstract columns if asked)."""
     flags = tuple(dict.fromkeys((*row.flags, *notice_flag_names(row.notices or ()))))
     return StudyInfo(
         pmid=row.pmid,
@@ -492,7 +495,7 @@ def _study_of_row(
         suggested_stance=row.suggested_stance,
         stance_sentence=row.stance_sentence,
         stance_cues=tuple(row.stance_cues or ()),
-        abstract=_abstract(row) if "abstract" in row._fields else (),
+        abstract=_abstract(row) if with_abstract else (),
         linked_at=as_utc(row.first_seen_at) if row.first_seen_at else None,
         flag_sources=flag_sources(row),
     )
