@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -119,7 +120,7 @@ def export_command(
         data, studies = load_report_index(session, slug)
         selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
         if out is None:
-            stream_export(selected, fmt, studies, click.get_text_stream("stdout"))
+            stream_export(selected, fmt, studies, sys.stdout)
             return
         write_export(selected, fmt, studies, out)
     message(f"{fmt} export written to {out}", quiet=app.quiet)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import IO, Any
 
 from evidence.domain.views import ReportData
 from evidence.report.studies import StudyReader
@@ -61,7 +61,7 @@ def json_pieces(data: ReportData, studies: StudyReader) -> Iterator[str]:
     yield "\n"
 
 
-def write_json(data: ReportData, studies: StudyReader, out: TextIO) -> None:
+def write_json(data: ReportData, studies: StudyReader, out: IO[str]) -> None:
     """Write the JSON export to ``out`` as it is read."""
     for piece in json_pieces(data, studies):
         out.write(piece)

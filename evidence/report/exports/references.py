@@ -9,7 +9,7 @@ name without initials) is kept whole.
 from __future__ import annotations
 
 import re
-from typing import Any, TextIO
+from typing import IO, Any
 
 from evidence.domain.views import ReportData, StudyInfo
 from evidence.report.exports.jsontext import array, dumps
@@ -56,7 +56,7 @@ def kind(study: StudyInfo) -> str:
 _RIS_TYPES = {"article": "JOUR", "book": "BOOK", "chapter": "CHAP"}
 
 
-def write_ris(data: ReportData, studies: StudyReader, out: TextIO) -> None:
+def write_ris(data: ReportData, studies: StudyReader, out: IO[str]) -> None:
     """One RIS record per study (UTF-8 text, ``TY`` to ``ER``)."""
     for ref in references(data, studies):
         out.write(_ris_record(ref))
@@ -92,7 +92,7 @@ _BIB_TYPES = {"article": "article", "book": "book", "chapter": "incollection"}
 _BIB_CONTAINERS = {"article": "journal", "book": "publisher", "chapter": "booktitle"}
 
 
-def write_bibtex(data: ReportData, studies: StudyReader, out: TextIO) -> None:
+def write_bibtex(data: ReportData, studies: StudyReader, out: IO[str]) -> None:
     """One entry per study, keyed ``pmidNNNN``, a blank line between; text LaTeX-escaped."""
     for n, ref in enumerate(references(data, studies)):
         out.write(("\n" if n else "") + _bib_entry(ref))
@@ -141,7 +141,7 @@ def _verbatim(text: str) -> str:
 _CSL_TYPES = {"article": "article-journal", "book": "book", "chapter": "chapter"}
 
 
-def write_csl_json(data: ReportData, studies: StudyReader, out: TextIO) -> None:
+def write_csl_json(data: ReportData, studies: StudyReader, out: IO[str]) -> None:
     """A CSL-JSON list of items (what Zotero and citeproc read), item by item."""
     items = ([dumps(_csl_item(ref), 1)] for ref in references(data, studies))
     for piece in array(items, 0):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from typing import IO, TextIO
+from typing import IO
 
 from evidence.domain.views import ReportData
 from evidence.report.exports.select import consensus
@@ -28,7 +28,7 @@ def export_rows(data: ReportData, studies: StudyReader) -> Iterator[dict[str, Ce
             yield {name: guard_cell(value) for name, value in cells.items()}
 
 
-def write_csv_export(data: ReportData, studies: StudyReader, out: TextIO) -> None:
+def write_csv_export(data: ReportData, studies: StudyReader, out: IO[str]) -> None:
     """The links as CSV text (header row, RFC 4180 quoting, CRLF line ends)."""
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -38,7 +38,7 @@ def write_csv_export(data: ReportData, studies: StudyReader, out: TextIO) -> Non
 def write_xlsx(data: ReportData, studies: StudyReader, out: IO[bytes]) -> None:
     """The links as an XLSX workbook (one sheet, header row); empty cells for missing
     values."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # type: ignore[import-untyped]
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET_NAME)
