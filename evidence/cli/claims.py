@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,8 +15,10 @@ from evidence.cli.options import (
     message,
     resolve_claims_file,
 )
-from evidence.domain.claims import ClaimsFile
 from evidence.domain.errors import NoDatabaseError
+
+if TYPE_CHECKING:
+    from evidence.domain.claims import ClaimsFile
 
 
 @click.group("claims")

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from evidence.cli.context import App, pass_app
-from evidence.cli.options import article_option, message
-from evidence.domain.views import ArticleChoice
+from evidence.cli.options import LazyChoice, article_option, message
 from evidence.domain.vocab import VERDICT_FILTERS
-from evidence.report.exports import FORMATS
+
+if TYPE_CHECKING:
+    from evidence.domain.views import ArticleChoice
+
+
+def _formats() -> tuple[str, ...]:
+    from evidence.report.exports import FORMATS
+
+    return FORMATS
 
 
 @click.command("report")
@@ -67,7 +75,7 @@ def report_command(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=LazyChoice(_formats),
     default="json",
     show_default=True,
     help="json and csv/xlsx: one entry per claim -> study link; ris, bibtex and csl-json "

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import webbrowser
-
 import click
 
 from evidence.cli.context import App, pass_app
@@ -56,6 +53,8 @@ def serve_command(app: App, host: str, port: int, open_browser: bool, threads: i
     click.echo(url)
     message("review desk: open the URL above; Ctrl-C stops the server", quiet=app.quiet)
     if open_browser:
+        import webbrowser
+
         webbrowser.open(url)
     waitress.serve(desk, host=host, port=port, threads=threads, ident="evidence")
 
@@ -64,6 +63,8 @@ def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
+        import ipaddress
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence import grading
 from evidence.certainty import summarize
 from evidence.domain.errors import UnknownClaimError
 from evidence.domain.views import ArticleArg, ClaimReport, ReportData, StudyInfo, study_order
@@ -53,6 +52,8 @@ def load_report_index(
 
 
 def _report(session: Session, ref: reads.ClaimSetRef, data: ReportData) -> ReportData:
+    from evidence import grading  # its word lists load only for a report with claims
+
     return replace(
         summarized(data),
         changes=tuple(claim_changes(session, ref.id)),
