@@ -2,16 +2,21 @@
 
 Databases with 10 claims x 100, x 1,000, x 10,000 and 5 claims x 30,000 linked studies are
 built through the store's batch writers (``writes.store_articles``, ``runs.add_search``,
-``writes.link_claim``, ``writes.save_annotations``; a few verdicts through
-``services.review.record_verdict``). Each claim has its own studies: the records of
-``../shared/pubmed/corpus/efetch-distinct.xml.gz`` repeated with new PMIDs (their grades
-computed once per distinct record), or ``tests.desk_data.desk_record`` records when the
-corpus is absent. Then ``evidence report`` and ``evidence export --format X`` (every
-format) run in a fresh process each; the child's CPU seconds (user + system), wall seconds
-and peak RSS come from ``os.wait4``. The largest ``index.html`` is opened in headless
-Chromium (Playwright, ``/usr/bin/chromium``).
+``writes.link_claim``, ``writes.save_annotations``; 100 verdicts per claim through
+``services.review.record_verdict``). The claims link the same studies (so 5 x 30,000 stores
+30,000 records; every claim -> study link is still its own row and its own study in the
+report): the records of ``../shared/pubmed/corpus/efetch-distinct.xml.gz`` repeated with
+new PMIDs (their grades computed once per distinct record), or
+``tests.desk_data.desk_record`` records when the corpus is absent. Then ``evidence report``
+and ``evidence export --format X`` (every format) run in a fresh process each; the child's
+CPU seconds (user + system), wall seconds and peak RSS come from ``os.wait4``. The largest
+``index.html`` is opened in headless Chromium (Playwright, ``/usr/bin/chromium``).
 
     python benchmarks/bench_reports.py [--quick] [--sizes 10x100,5x30000] [--keep DIR]
+        [--baseline CHECKOUT]
+
+``--baseline`` runs the same commands with another checkout's code too (e.g. ``git archive
+main | tar -x -C /tmp/base``), on the same databases, as rows marked "(baseline)".
 
 ``section(quick)`` returns the Markdown and the figures for ``python -m benchmarks``.
 """
@@ -117,15 +122,15 @@ def build_database(folder: Path, claims: int, studies: int, records: Sequence[An
         synced = writes.sync_claims(session, claims_file)
         refresh_id = runs.start_refresh(session, _new_refresh(synced.id, claims_file))
         claim_ids, query_ids = writes.claim_and_query_ids(session, synced.id)
-        for n, spec in enumerate(claims_file.claims):
-            pmids = [str(60_000_000 + n * studies + i) for i in range(studies)]
-            for start in range(0, studies, 2_000):
-                batch = [
-                    replace(records[(start + i) % len(records)], pmid=pmid)
-                    for i, pmid in enumerate(pmids[start : start + 2_000])
-                ]
-                rows = {a.pmid: grades[(start + i) % len(records)] for i, a in enumerate(batch)}
-                writes.store_articles(session, batch, rows)
+        pmids = [str(60_000_000 + i) for i in range(studies)]
+        for start in range(0, studies, 2_000):
+            batch = [
+                replace(records[(start + i) % len(records)], pmid=pmid)
+                for i, pmid in enumerate(pmids[start : start + 2_000])
+            ]
+            rows = {a.pmid: grades[(start + i) % len(records)] for i, a in enumerate(batch)}
+            writes.store_articles(session, batch, rows)
+        for spec in claims_file.claims:
             claim_id, query_id = claim_ids[spec.id], query_ids[(spec.id, spec.queries[0].label)]
             runs.add_search(session, refresh_id, _search(query_id, spec, pmids))
             writes.link_claim(session, claim_id, refresh_id, pmids)
@@ -181,9 +186,9 @@ def _verdicts(session: Any, claims_file: Any, studies: int) -> None:
     from evidence.services.review import record_verdict
 
     for n, spec in enumerate(claims_file.claims):
-        for i in range(0, studies, max(1, studies // VERDICTS_PER_CLAIM)):
-            pmid = str(60_000_000 + n * studies + i)
-            verdict = ("supports", "contradicts", "mixed")[i % 3]
+        for i in range(n, studies, max(1, studies // VERDICTS_PER_CLAIM)):
+            pmid = str(60_000_000 + i)
+            verdict = ("supports", "contradicts", "mixed")[(i + n) % 3]
             record_verdict(session, spec.id, pmid, verdict, reviewer="ann", slug=SLUG)
 
 
@@ -200,9 +205,9 @@ def commands(out: Path) -> Iterator[tuple[str, list[str], Path]]:
         yield f"export {fmt}", ["export", "--format", fmt, "--out", str(target)], target
 
 
-def measure(args: list[str], url: str) -> tuple[float, float, float]:
-    """Run ``evidence ARGS`` in a fresh process: (CPU s, wall s, peak RSS MB)."""
-    env = {**os.environ, "EVIDENCE_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+def measure(args: list[str], url: str, code: Path = ROOT) -> tuple[float, float, float]:
+    """Run ``evidence ARGS`` (``code``'s) in a fresh process: (CPU s, wall s, peak RSS MB)."""
+    env = {**os.environ, "EVIDENCE_DATABASE_URL": url, "PYTHONPATH": str(code)}
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen(
@@ -226,7 +231,9 @@ def size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 1e6
 
 
-def run_size(folder: Path, claims: int, studies: int, records: Sequence[Any]) -> list[Run]:
+def run_size(
+    folder: Path, claims: int, studies: int, records: Sequence[Any], baseline: Path | None
+) -> list[Run]:
     """Build (or reuse) the database of one size and run every command on it."""
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'evidence.db'}"
@@ -237,12 +244,15 @@ def run_size(folder: Path, claims: int, studies: int, records: Sequence[Any]) ->
         (folder / "built").write_text(f"{time.perf_counter() - start:.1f} s\n")
     found = []
     out = folder / "out"
+    codes = [("", ROOT)] + ([(" (baseline)", baseline)] if baseline else [])
     for name, args, target in commands(out):
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir()
-        cpu, wall, peak = measure(args, url)
-        found.append(Run(name, claims, studies, cpu, wall, peak, size_mb(target)))
-        print(f"  {claims} x {studies:,} {name}: {cpu:.2f} CPU-s, {peak:.0f} MB", file=sys.stderr)
+        for mark, code in codes:
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            cpu, wall, peak = measure(args, url, code)
+            found.append(Run(name + mark, claims, studies, cpu, wall, peak, size_mb(target)))
+            say = f"  {claims} x {studies:,} {name}{mark}: {cpu:.2f} CPU-s, {peak:.0f} MB"
+            print(say, file=sys.stderr)
     measure(["report", "--out", str(out / "report")], url)  # left for the browser check
     return found
 
@@ -289,7 +299,7 @@ def markdown(runs: list[Run], browser: dict[str, Any], source: str) -> str:
     lines = [
         "### Reports and exports at scale",
         "",
-        f"Records: {source}, repeated with new PMIDs; each claim has its own studies.",
+        f"Records: {source}, repeated with new PMIDs; every claim links the same studies.",
         "Each command runs in a fresh process; CPU = user + system seconds of that process,",
         "peak = its maximum RSS. Growth: CPU (and peak) ratio to the previous size, beside the",
         "ratio of links.",
@@ -333,14 +343,16 @@ def _browser_line(browser: dict[str, Any]) -> str:
 # --- entry points ---------------------------------------------------------------------------
 
 
-def run(sizes: Sequence[tuple[int, int]], keep: Path | None) -> tuple[str, dict[str, Any]]:
+def run(
+    sizes: Sequence[tuple[int, int]], keep: Path | None, baseline: Path | None = None
+) -> tuple[str, dict[str, Any]]:
     """Build each size's database (kept in ``keep`` for the next run), measure, check."""
     records, source = templates()
     base = keep or Path(tempfile.mkdtemp(prefix="bench-reports-"))
     try:
         found: list[Run] = []
         for claims, studies in sizes:
-            found += run_size(base / f"{claims}x{studies}", claims, studies, records)
+            found += run_size(base / f"{claims}x{studies}", claims, studies, records, baseline)
         claims, studies = max(sizes, key=lambda s: s[0] * s[1])
         browser = open_in_chromium(base / f"{claims}x{studies}" / "out" / "report" / "index.html")
     finally:
@@ -361,13 +373,14 @@ def main() -> None:
     parser.add_argument("--sizes", help="e.g. 10x100,5x30000 (claims x studies)")
     parser.add_argument("--keep", type=Path, help="keep the databases here and reuse them")
     parser.add_argument("--out", type=Path, default=RESULTS, help="the JSON figures")
+    parser.add_argument("--baseline", type=Path, help="also run this checkout's code")
     args = parser.parse_args()
     sizes = QUICK_SIZES if args.quick else SIZES
     if args.sizes:
         sizes = tuple(
             (int(c), int(s)) for c, s in (part.split("x") for part in args.sizes.split(","))
         )
-    text, data = run(sizes, args.keep)
+    text, data = run(sizes, args.keep, args.baseline)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
