@@ -257,6 +257,35 @@ def run_size(
     return found
 
 
+# --- start-up -----------------------------------------------------------------------------------
+
+
+def startup(code: Path = ROOT, tries: int = 5) -> dict[str, float]:
+    """The least CPU seconds, of ``tries`` runs, of ``evidence --help`` and of ``evidence
+    status`` on an empty (migrated) database."""
+    from evidence.store.db import Database
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'empty.db'}"
+        Database(url).dispose()
+        found = {}
+        for name, args in (("--help", ["--help"]), ("status, empty database", ["status"])):
+            found[name] = min(_cpu(args, url, code) for _ in range(tries))
+    return found
+
+
+def _cpu(args: list[str], url: str, code: Path) -> float:
+    env = {**os.environ, "EVIDENCE_DATABASE_URL": url, "PYTHONPATH": str(code)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "evidence", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, _, usage = os.wait4(child.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
 # --- Chromium -----------------------------------------------------------------------------------
 
 

@@ -12,9 +12,7 @@ from sqlalchemy.orm import Session
 from evidence.certainty import summarize
 from evidence.domain.errors import UnknownClaimError
 from evidence.domain.views import ArticleArg, ClaimReport, ReportData, StudyInfo, study_order
-from evidence.services.changes import claim_changes
 from evidence.store import reads
-from evidence.store import recheck as recheck_store
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,8 @@ def load_report_index(
 
 
 def _report(session: Session, ref: reads.ClaimSetRef, data: ReportData) -> ReportData:
-    from evidence import grading  # its word lists load only for a report with claims
+    from evidence import grading  # loaded with a report, not by every command
+    from evidence.services.changes import claim_changes
 
     return replace(
         summarized(data),
@@ -139,6 +138,8 @@ class StatusView:
 
 def status(session: Session, slug: ArticleArg = None) -> StatusView:
     """The article's claim summaries, last refresh and last successful re-check."""
-    ref = reads.resolve_claim_set(session, slug)
+    ref = reads.resolve_claim_set(session, slug)  # first: "nothing stored" loads no more
     data = _report(session, ref, reads.read_report(session, ref, details=False))
+    from evidence.store import recheck as recheck_store
+
     return StatusView(data, recheck_store.last_recheck(session, ref.id))
