@@ -261,7 +261,6 @@ def run_size(
             found.append(Run(name + mark, claims, studies, cpu, wall, peak, size_mb(target)))
             say = f"  {claims} x {studies:,} {name}{mark}: {cpu:.2f} CPU-s, {peak:.0f} MB"
             print(say, file=sys.stderr)
-    measure(["report", "--out", str(out / "report")], url)  # left for the browser check
     return found
 
 
@@ -391,7 +390,11 @@ def run(
         for claims, studies in sizes:
             found += run_size(base / f"{claims}x{studies}", claims, studies, records, baseline)
         claims, studies = max(sizes, key=lambda s: s[0] * s[1])
-        browser = open_in_chromium(base / f"{claims}x{studies}" / "out" / "report" / "index.html")
+        largest = base / f"{claims}x{studies}"
+        shutil.rmtree(largest / "out", ignore_errors=True)
+        html = largest / "out" / "report"
+        measure(["report", "--out", str(html)], f"sqlite:///{largest / 'evidence.db'}")
+        browser = open_in_chromium(html / "index.html")
     finally:
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)
