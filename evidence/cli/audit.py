@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, echo_json, json_option, message
 from evidence.domain.errors import AuditMismatchError
-from evidence.domain.views import ArticleChoice
+
+if TYPE_CHECKING:
+    from evidence.domain.views import ArticleChoice
 
 
 @click.group("audit")

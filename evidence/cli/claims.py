@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,10 +17,12 @@ from evidence.cli.options import (
     message,
     resolve_claims_file,
 )
-from evidence.domain.claims import ClaimsFile
 from evidence.domain.errors import NoDatabaseError
 from evidence.domain.views import ArticleChoice
 from evidence.domain.vocab import MAX_REVIEWERS
+
+if TYPE_CHECKING:
+    from evidence.domain.claims import ClaimsFile
 
 
 @click.group("claims")

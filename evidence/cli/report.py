@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from evidence.cli.context import App, pass_app
-from evidence.cli.options import article_option, message
-from evidence.domain.views import ArticleChoice
+from evidence.cli.options import LazyChoice, article_option, message
 from evidence.domain.vocab import VERDICT_FILTERS
-from evidence.report.exports import FORMATS
+
+if TYPE_CHECKING:
+    from evidence.domain.views import ArticleChoice
+
+
+def _formats() -> tuple[str, ...]:
+    from evidence.report.exports import FORMATS
+
+    return FORMATS
 
 
 @click.command("report")
@@ -45,14 +54,16 @@ def report_command(
     from evidence.report.files import folder_for
     from evidence.report.pdf import render_pdf
     from evidence.report.writer import write_report
-    from evidence.services.views import load_report
+    from evidence.services.views import load_report_index
 
     with app.database(create=False).session() as session:
-        data = load_report(session, slug)
-    target = (
-        out_dir if out_dir is not None else folder_for(app.settings.reports_dir, data.article.slug)
-    )
-    files = write_report(data, target)
+        data, studies = load_report_index(session, slug)
+        target = (
+            out_dir
+            if out_dir is not None
+            else folder_for(app.settings.reports_dir, data.article.slug)
+        )
+        files = write_report(data, target, studies)
     for path in files:
         click.echo(str(path))
     if pdf:
@@ -64,7 +75,7 @@ def report_command(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=LazyChoice(_formats),
     default="json",
     show_default=True,
     help="json and csv/xlsx: one entry per claim -> study link; ris, bibtex and csl-json "
@@ -117,15 +128,15 @@ def export_command(
     slug: ArticleChoice,
 ) -> None:
     """Export the claim -> study links, as data or for a reference manager."""
-    from evidence.report.exports import export_document, filter_report, write_export
-    from evidence.services.views import load_report
+    from evidence.report.exports import check_format, filter_report, stream_export, write_export
+    from evidence.services.views import load_report_index
 
+    check_format(fmt, out)
     with app.database(create=False).session() as session:
-        data = load_report(session, slug, as_reviewer=as_reviewer)
-    selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
-    document = export_document(selected, fmt, out)
-    if out is None:
-        click.echo(document.content, nl=False)
-        return
-    write_export(document, out)
+        data, studies = load_report_index(session, slug, as_reviewer=as_reviewer)
+        selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
+        if out is None:
+            stream_export(selected, fmt, studies, sys.stdout)
+            return
+        write_export(selected, fmt, studies, out)
     message(f"{fmt} export written to {out}", quiet=app.quiet)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import webbrowser
-
 import click
 
 from evidence.cli.context import App, pass_app
@@ -90,6 +87,8 @@ def serve_command(
     mode = "accounts" if team else "proxy header" if trust_proxy_header else "one-time link"
     message(f"review desk ({mode}): open the URL above; Ctrl-C stops the server", quiet=app.quiet)
     if open_browser:
+        import webbrowser
+
         webbrowser.open(url)
     waitress.serve(desk, host=host, port=port, threads=threads, ident="evidence")
 
@@ -108,6 +107,8 @@ def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
+        import ipaddress
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False

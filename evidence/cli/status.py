@@ -9,10 +9,9 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, echo_json, json_option
-from evidence.domain.views import ArticleChoice
 
 if TYPE_CHECKING:
-    from evidence.domain.views import ClaimReport, ClaimSummary
+    from evidence.domain.views import ArticleChoice, ClaimReport, ClaimSummary
     from evidence.services.views import StatusView
 
 

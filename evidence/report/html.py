@@ -9,6 +9,7 @@ PMIDs, DOIs and PMC ids (see ``StudyInfo``). Charts are matplotlib SVG, drawn pe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -19,6 +20,7 @@ from evidence.report.audit import SEARCH_RUNS_PATH
 from evidence.report.charts import evidence_chart, years_chart
 from evidence.report.links import doi_url, pubmed_search_url, pubmed_url
 from evidence.report.sanitize import inline_markup
+from evidence.report.studies import shown_note
 from evidence.report.tables import format_time, short_authors
 
 TEMPLATE = "report.html.j2"
@@ -80,10 +82,17 @@ def environment() -> Environment:
     return env
 
 
-def render_html(data: ReportData) -> str:
-    """The report as one HTML page."""
+def render_html(data: ReportData, shown: Mapping[str, tuple[StudyInfo, ...]] | None = None) -> str:
+    """The report as one HTML page; ``shown``: the studies listed per claim (default: all).
+
+    Charts and counts always cover every study of the claim.
+    """
     summaries = {c.key: c.summarized for c in data.claims}
     charts = {c.key: claim_charts(c) for c in data.claims}
+    listed = shown if shown is not None else {c.key: c.studies for c in data.claims}
+    notes = {c.key: shown_note(c, listed) for c in data.claims}
     return (
-        environment().get_template(TEMPLATE).render(report=data, summaries=summaries, charts=charts)
+        environment()
+        .get_template(TEMPLATE)
+        .render(report=data, summaries=summaries, charts=charts, shown=listed, notes=notes)
     )

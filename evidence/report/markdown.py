@@ -8,7 +8,7 @@ PMIDs, DOIs and PMC ids.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from evidence.domain.review import Agreement
 from evidence.domain.views import (
@@ -22,6 +22,7 @@ from evidence.domain.views import (
 )
 from evidence.report.audit import SEARCH_RUNS_PATH
 from evidence.report.links import doi_url, pubmed_search_url, pubmed_url
+from evidence.report.studies import shown_note
 from evidence.report.tables import format_time, short_authors
 
 _BACKSLASHED = re.compile(r"([\\`*_\[\]|&~@#])")
@@ -60,12 +61,15 @@ def md_link(label: str, url: str) -> str:
     return f"[{md_text(label)}]({url})"
 
 
-def render_markdown(data: ReportData) -> str:
-    """The report as Markdown."""
-    return "\n".join(_document(data)) + "\n"
+def render_markdown(
+    data: ReportData, shown: Mapping[str, tuple[StudyInfo, ...]] | None = None
+) -> str:
+    """The report as Markdown; ``shown``: the studies listed per claim (default: all)."""
+    listed = shown if shown is not None else {c.key: c.studies for c in data.claims}
+    return "\n".join(_document(data, listed)) + "\n"
 
 
-def _document(data: ReportData) -> Iterator[str]:
+def _document(data: ReportData, shown: Mapping[str, tuple[StudyInfo, ...]]) -> Iterator[str]:
     yield from _header(data)
     yield from ("## Claims", "")
     yield from _table(
@@ -75,7 +79,7 @@ def _document(data: ReportData) -> Iterator[str]:
     if data.agreement is not None:
         yield from (_agreement_line(data.agreement), "")
     for claim in data.claims:
-        yield from _claim(claim)
+        yield from _claim(claim, shown)
     yield from _changes(data)
     yield from _audit(data)
     yield f"_Generated {format_time(data.generated_at)} by evidence {md_text(data.tool_version)}._"
@@ -152,7 +156,7 @@ def _header(data: ReportData) -> Iterator[str]:
     yield ""
 
 
-def _claim(claim: ClaimReport) -> Iterator[str]:
+def _claim(claim: ClaimReport, shown: Mapping[str, tuple[StudyInfo, ...]]) -> Iterator[str]:
     yield f"## {md_text(claim.key)}"
     yield ""
     yield md_text(claim.statement)
@@ -171,9 +175,12 @@ def _claim(claim: ClaimReport) -> Iterator[str]:
     if not claim.studies:
         yield from ("No studies linked to this claim.", "")
         return
+    note = shown_note(claim, shown)
+    if note:
+        yield from (f"_{md_text(note)}_", "")
     yield from _table(
         ("PMID", "Title", "Authors", "Journal", "Year", "Design / level", "Verdicts", "DOI"),
-        [_study_cells(s) for s in claim.studies],
+        [_study_cells(s) for s in shown.get(claim.key, ())],
     )
 
 

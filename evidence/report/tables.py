@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from evidence.domain.audit import as_utc
 from evidence.domain.views import ClaimReport, QueryInfo, ReportData, StudyInfo
 from evidence.report.links import doi_url, pubmed_url
+from evidence.report.studies import StudyReader, in_memory
 
 JSON_FORMAT_VERSION = 1
 AUTHORS_SHOWN = 6
@@ -59,13 +60,11 @@ def guard_cell(value: Cell) -> Cell:
     return value
 
 
-def csv_rows(data: ReportData) -> list[dict[str, Cell]]:
+def csv_rows(data: ReportData, studies: StudyReader = in_memory) -> Iterator[dict[str, Cell]]:
     """One row per claim -> study link, cells guarded against formula injection."""
-    return [
-        {name: guard_cell(value) for name, value in link_row(claim, study).items()}
-        for claim in data.claims
-        for study in claim.studies
-    ]
+    for claim in data.claims:
+        for study in studies(claim):
+            yield {name: guard_cell(value) for name, value in link_row(claim, study).items()}
 
 
 def link_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
@@ -91,12 +90,12 @@ def link_row(claim: ClaimReport, study: StudyInfo) -> dict[str, Cell]:
     }
 
 
-def write_csv(data: ReportData, path: Path) -> None:
-    """Write ``studies.csv`` (UTF-8, header row, RFC 4180 quoting)."""
+def write_csv(data: ReportData, path: Path, studies: StudyReader = in_memory) -> None:
+    """Write ``studies.csv`` (UTF-8, header row, RFC 4180 quoting), row by row."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(csv_rows(data))
+        writer.writerows(csv_rows(data, studies))
 
 
 # --- JSON ----------------------------------------------------------------------------------------
@@ -104,6 +103,20 @@ def write_csv(data: ReportData, path: Path) -> None:
 
 def json_document(data: ReportData) -> dict[str, Any]:
     """The claim -> study links with the study fields; JSON-serialisable, stable key order."""
+    return {
+        **json_header(data),
+        "claims": [
+            {
+                **json_claim(claim),
+                "studies": [json_study(s, data.rules_version) for s in claim.studies],
+            }
+            for claim in data.claims
+        ],
+    }
+
+
+def json_header(data: ReportData) -> dict[str, Any]:
+    """The document's fields before ``claims`` (its last key)."""
     refresh = data.last_refresh
     return {
         "format_version": JSON_FORMAT_VERSION,
@@ -123,11 +136,11 @@ def json_document(data: ReportData) -> dict[str, Any]:
             "finished_at": refresh.finished_at.isoformat() if refresh.finished_at else None,
             "status": refresh.status,
         },
-        "claims": [_json_claim(claim, data.rules_version) for claim in data.claims],
     }
 
 
-def _json_claim(claim: ClaimReport, rules_version: str) -> dict[str, Any]:
+def json_claim(claim: ClaimReport) -> dict[str, Any]:
+    """A claim's fields before ``studies`` (its last key)."""
     return {
         "id": claim.key,
         "statement": claim.statement,
@@ -136,7 +149,6 @@ def _json_claim(claim: ClaimReport, rules_version: str) -> dict[str, Any]:
         "study_count": len(claim.studies),
         "retracted_count": claim.retracted_count,
         "queries": [_json_query(query) for query in claim.queries],
-        "studies": [_json_study(study, rules_version) for study in claim.studies],
     }
 
 
@@ -170,7 +182,8 @@ def _json_conclusion(claim: ClaimReport) -> dict[str, Any]:
     }
 
 
-def _json_study(study: StudyInfo, rules_version: str) -> dict[str, Any]:
+def json_study(study: StudyInfo, rules_version: str) -> dict[str, Any]:
+    """A study's fields in the JSON export."""
     return {
         "pmid": study.pmid,
         "title": study.title,

@@ -3,19 +3,18 @@ the claim ids, and the review queue (from the same loaded report, no extra queri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence import agreement, grading
+from evidence import agreement
 from evidence.certainty import summarize
 from evidence.domain.errors import UnknownClaimError
 from evidence.domain.review import visible_to
 from evidence.domain.views import ArticleArg, ClaimReport, ReportData, StudyInfo, study_order
-from evidence.services.changes import claim_changes
 from evidence.store import reads
-from evidence.store import recheck as recheck_store
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,31 @@ def load_report(
     data = reads.read_report(session, ref, now=now)
     if as_reviewer is not None:
         data = as_seen_by(data, as_reviewer)
+    return _report(session, ref, data)
+
+
+def load_report_index(
+    session: Session,
+    slug: ArticleArg = None,
+    *,
+    now: datetime | None = None,
+    as_reviewer: str | None = None,
+) -> tuple[ReportData, StudyPages]:
+    """The report with each study's index fields only (no authors, no abstracts), summaries
+    included, and the reader of the claims' full studies in batches: for outputs that must
+    not hold every study at once (exports, the report's studies.csv). ``as_reviewer``: as
+    in :func:`load_report`, for the index and for every study read."""
+    ref = reads.resolve_claim_set(session, slug)
+    data = reads.read_report(session, ref, now=now, details=False)
+    if as_reviewer is not None:
+        data = as_seen_by(data, as_reviewer)
+    return _report(session, ref, data), StudyPages(session, ref, reviewer=as_reviewer)
+
+
+def _report(session: Session, ref: reads.ClaimSetRef, data: ReportData) -> ReportData:
+    from evidence import grading  # loaded with a report, not by every command
+    from evidence.services.changes import claim_changes
+
     return replace(
         summarized(data),
         changes=tuple(claim_changes(session, ref.id)),
@@ -73,6 +97,28 @@ def as_seen_by(data: ReportData, reviewer: str) -> ReportData:
             for claim in data.claims
         ),
     )
+
+
+@dataclass(frozen=True)
+class StudyPages:
+    """Reads a claim's full studies in its order, ``batch`` PMIDs per statement group, so
+    a caller holds one batch at a time (a :data:`evidence.report.studies.StudyReader`)."""
+
+    session: Session
+    ref: reads.ClaimSetRef
+    batch: int = 500
+    reviewer: str | None = None  # as that reviewer may see them (:func:`as_seen_by`)
+
+    def __call__(self, claim: ClaimReport) -> Iterator[StudyInfo]:
+        pmids = [study.pmid for study in claim.studies]
+        for start in range(0, len(pmids), self.batch):
+            chunk = pmids[start : start + self.batch]
+            for study in reads.read_studies(self.session, self.ref, claim.key, chunk):
+                if self.reviewer is not None:
+                    study = replace(
+                        study, verdicts=visible_to(study.verdicts, self.reviewer, claim.review)
+                    )
+                yield study
 
 
 def summarized(data: ReportData) -> ReportData:
@@ -159,6 +205,8 @@ class StatusView:
 
 def status(session: Session, slug: ArticleArg = None) -> StatusView:
     """The article's claim summaries, last refresh and last successful re-check."""
-    data = load_report(session, slug)
-    ref = reads.resolve_claim_set(session, data.article.slug)
+    ref = reads.resolve_claim_set(session, slug)  # first: "nothing stored" loads no more
+    data = _report(session, ref, reads.read_report(session, ref, details=False))
+    from evidence.store import recheck as recheck_store
+
     return StatusView(data, recheck_store.last_recheck(session, ref.id))

@@ -7,10 +7,10 @@ publication types of every study come in one query each.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
@@ -55,8 +55,6 @@ RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
 HIDDEN_PARAMS = frozenset({"api_key", "email", "tool", "term"})  # term: its own field
 
-RowT = TypeVar("RowT")
-
 
 @dataclass(frozen=True)
 class ClaimSetRef:
@@ -71,11 +69,18 @@ class ClaimSetRef:
 
 
 def read_report(
-    session: Session, ref: ClaimSetRef, *, now: datetime | None = None, with_pmids: bool = True
+    session: Session,
+    ref: ClaimSetRef,
+    *,
+    now: datetime | None = None,
+    with_pmids: bool = True,
+    details: bool = True,
 ) -> ReportData:
     """The claims, queries, runs, studies and verdicts of a claim set (no changes, summaries).
 
-    ``with_pmids=False`` leaves each search run's PMIDs out (one statement fewer).
+    ``with_pmids=False`` leaves each search run's PMIDs out (one statement fewer);
+    ``details=False`` leaves the studies' authors and abstracts out (read them in batches
+    with :func:`read_studies`).
     """
     rows = session.execute(
         select(Claim, ClaimSet)
@@ -86,7 +91,7 @@ def read_report(
     claims = [claim for claim, _ in rows]
     protocols = {claim.id: review.effective(claim_set, claim) for claim, claim_set in rows}
     queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
-    studies = _studies_by_claim(session, ref.id)
+    studies = _studies_by_claim(session, ref.id, details=details)
     refreshes = _refreshes(session, ref.id)
     return ReportData(
         article=ref.article,
@@ -279,12 +284,33 @@ def _visible_params(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 # --- studies ---------------------------------------------------------------------------------
 
+# The article columns a study shows: never the raw XML, MeSH or other unused JSON columns.
+_ARTICLE_COLUMNS = (
+    Article.pmid,
+    Article.title,
+    Article.journal,
+    Article.year,
+    Article.doi,
+    Article.pmc,
+    Article.design,
+    Article.design_label,
+    Article.evidence_level,
+    Article.grade_provisional,
+    Article.flags,
+    Article.flag_sources,
+    Article.notices,
+    Article.record_sha256,
+)
+_ABSTRACT_COLUMNS = (Article.abstract, Article.abstract_sections)
 
-def _active_links(claim_set_id: int) -> Subquery:
-    return (
+
+def _active_links(
+    claim_set_id: int, claim_key: str | None = None, pmids: Sequence[str] | None = None
+) -> Subquery:
+    query = (
         select(
             ClaimArticle.claim_id,
-            ClaimArticle.pmid,
+            ClaimArticle.pmid.label("link_pmid"),
             ClaimArticle.relevance,
             ClaimArticle.key_sentence,
             ClaimArticle.key_section,
@@ -299,77 +325,139 @@ def _active_links(claim_set_id: int) -> Subquery:
             Claim.active.is_(True),
             ClaimArticle.active.is_(True),
         )
-        .subquery()
     )
+    if claim_key is not None:
+        query = query.where(Claim.key == claim_key)
+    if pmids is not None:
+        query = query.where(ClaimArticle.pmid.in_(pmids))
+    return query.subquery()
 
 
-def _studies_by_claim(session: Session, claim_set_id: int) -> defaultdict[int, list[StudyInfo]]:
-    links = _active_links(claim_set_id)
-    pmids = select(links.c.pmid).distinct()
-    authors = _grouped(
-        session.scalars(
-            select(ArticleAuthor)
-            .where(ArticleAuthor.pmid.in_(pmids))
-            .order_by(ArticleAuthor.pmid, ArticleAuthor.position)
-        ),
-        lambda a: (a.pmid, _author_name(a)),
-    )
-    types = _grouped(
-        session.scalars(
-            select(ArticlePublicationType)
-            .where(ArticlePublicationType.pmid.in_(pmids))
-            .order_by(ArticlePublicationType.pmid, ArticlePublicationType.position)
-        ),
-        lambda t: (t.pmid, t.name),
-    )
+def read_studies(
+    session: Session, ref: ClaimSetRef, claim_key: str, pmids: Sequence[str]
+) -> list[StudyInfo]:
+    """The studies ``pmids`` of claim ``claim_key``, in the order given (a batch: the
+    caller keeps it to a few hundred PMIDs); PMIDs not linked to the claim are left out."""
+    found = _studies_by_claim(session, ref.id, claim_key=claim_key, pmids=pmids)
+    by_pmid = {s.pmid: s for studies in found.values() for s in studies}
+    return [by_pmid[p] for p in pmids if p in by_pmid]
+
+
+def _studies_by_claim(
+    session: Session,
+    claim_set_id: int,
+    *,
+    details: bool = True,
+    claim_key: str | None = None,
+    pmids: Sequence[str] | None = None,
+) -> defaultdict[int, list[StudyInfo]]:
+    """Each claim's studies in study order; ``details=False`` leaves authors and abstracts
+    out (what summaries, filters, charts and study order need, for every study at once)."""
+    links = _active_links(claim_set_id, claim_key, pmids)
+    linked = select(links.c.link_pmid).distinct()
+    authors = _authors(session, linked) if details else {}
+    types = _types(session, linked)
     noted = select(ArticleLink.pmid).where(
-        ArticleLink.pmid.in_(pmids), ArticleLink.ref_type == RETRACTION_LINK
+        ArticleLink.pmid.in_(linked), ArticleLink.ref_type == RETRACTION_LINK
     )
     retraction_noted = set(session.scalars(noted.distinct()))
+    verdicts = _verdicts(session, claim_set_id, claim_key=claim_key, pmids=pmids)
+    columns = (*_ARTICLE_COLUMNS, *(_ABSTRACT_COLUMNS if details else ()))
+    rows = session.execute(select(links, *columns).join(Article, Article.pmid == links.c.link_pmid))
     by_claim: defaultdict[int, list[StudyInfo]] = defaultdict(list)
-    rows = session.execute(select(links, Article).join(Article, Article.pmid == links.c.pmid))
     for row in rows:
-        article, pmid = row.Article, row.Article.pmid
-        study = _study(article, authors[pmid], types[pmid], pmid in retraction_noted)
-        by_claim[row.claim_id].append(
-            replace(
-                study,
-                relevance=row.relevance,
-                key_sentence=row.key_sentence,
-                key_section=row.key_section,
-                suggested_stance=row.suggested_stance,
-                stance_sentence=row.stance_sentence,
-                stance_cues=tuple(row.stance_cues or ()),
-                linked_at=as_utc(row.first_seen_at) if row.first_seen_at else None,
-            )
+        pmid = row.pmid
+        study = _study_of_row(
+            row,
+            authors.get(pmid, ()),
+            types.get(pmid, ()),
+            pmid in retraction_noted,
+            verdicts.get((row.claim_id, pmid), ()),
+            with_abstract=details,
         )
-    verdicts = _verdicts(session, claim_set_id)
-    for claim_id, studies in by_claim.items():
-        studies[:] = [
-            replace(s, verdicts=tuple(verdicts.get((claim_id, s.pmid), ()))) for s in studies
-        ]
+        by_claim[row.claim_id].append(study)
+    for studies in by_claim.values():
         studies.sort(key=study_order)
     return by_claim
 
 
-def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list[VerdictInfo]]:
-    """Every verdict of the claim set with the wording version it judged, in one query."""
+def _authors(session: Session, pmids: Any) -> dict[str, list[str]]:
+    """PMID -> author display names, in order, for the PMIDs of a subquery (one statement)."""
+    rows = session.execute(
+        select(
+            ArticleAuthor.pmid,
+            ArticleAuthor.last_name,
+            ArticleAuthor.fore_name,
+            ArticleAuthor.initials,
+            ArticleAuthor.collective_name,
+        )
+        .where(ArticleAuthor.pmid.in_(pmids))
+        .order_by(ArticleAuthor.pmid, ArticleAuthor.position)
+    )
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for pmid, last, fore, initials, collective in rows:
+        name = Author(last, fore, initials, collective).display_name
+        if name:
+            grouped[pmid].append(name)
+    return grouped
+
+
+def _types(session: Session, pmids: Any) -> dict[str, list[str]]:
+    """PMID -> publication type names, in order (one statement)."""
+    rows = session.execute(
+        select(ArticlePublicationType.pmid, ArticlePublicationType.name)
+        .where(ArticlePublicationType.pmid.in_(pmids))
+        .order_by(ArticlePublicationType.pmid, ArticlePublicationType.position)
+    )
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for pmid, name in rows:
+        if name:
+            grouped[pmid].append(name)
+    return grouped
+
+
+def _verdicts(
+    session: Session,
+    claim_set_id: int,
+    *,
+    claim_key: str | None = None,
+    pmids: Sequence[str] | None = None,
+) -> dict[tuple[int, str], list[VerdictInfo]]:
+    """Every verdict of the claim set (or of one claim's ``pmids``) with the wording version
+    it judged, in one query."""
     current = (
         select(ClaimStatement.claim_id, func.max(ClaimStatement.version).label("version"))
         .group_by(ClaimStatement.claim_id)
         .subquery()
     )
     judged = ClaimStatement.__table__.alias("judged")
-    rows = session.execute(
-        select(Verdict, judged.c.version, current.c.version)
+    query = (
+        select(
+            Verdict.claim_id,
+            Verdict.pmid,
+            Verdict.reviewer,
+            Verdict.verdict,
+            Verdict.note,
+            Verdict.created_at,
+            Verdict.record_sha256,
+            Verdict.flags_at_review,
+            Verdict.kind,
+            Verdict.reason,
+            judged.c.version,
+            current.c.version.label("latest"),
+        )
         .join(Claim, Claim.id == Verdict.claim_id)
         .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
         .join(current, current.c.claim_id == Verdict.claim_id, isouter=True)
         .where(Claim.claim_set_id == claim_set_id)
         .order_by(Verdict.created_at, Verdict.id)
     )
+    if claim_key is not None:
+        query = query.where(Claim.key == claim_key)
+    if pmids is not None:
+        query = query.where(Verdict.pmid.in_(pmids))
     found: dict[tuple[int, str], list[VerdictInfo]] = defaultdict(list)
-    for row, version, latest in rows:
+    for row in session.execute(query):
         info = VerdictInfo(
             row.reviewer,
             row.verdict,
@@ -377,8 +465,8 @@ def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list
             as_utc(row.created_at),
             row.record_sha256,
             tuple(row.flags_at_review or ()),
-            statement_version=version,
-            current_wording=version == latest,
+            statement_version=row.version,
+            current_wording=row.version == row.latest,
             kind=row.kind,
             reason=row.reason,
         )
@@ -386,31 +474,47 @@ def _verdicts(session: Session, claim_set_id: int) -> dict[tuple[int, str], list
     return found
 
 
-def _study(article: Article, authors: list[str], kinds: list[str], noted: bool) -> StudyInfo:
-    sources = flag_sources(article)
-    flags = tuple(dict.fromkeys((*article.flags, *notice_flag_names(article.notices or ()))))
+def _study_of_row(
+    row: Any,
+    authors: Sequence[str],
+    kinds: Sequence[str],
+    noted: bool,
+    verdicts: Sequence[VerdictInfo],
+    *,
+    with_abstract: bool,
+) -> StudyInfo:
+    """A study from a row of article and link columns (and abstract columns if asked)."""
+    flags = tuple(dict.fromkeys((*row.flags, *notice_flag_names(row.notices or ()))))
     return StudyInfo(
-        pmid=article.pmid,
-        title=article.title,
+        pmid=row.pmid,
+        title=row.title,
         authors=tuple(authors),
-        journal=article.journal,
-        year=article.year,
-        doi=article.doi,
-        pmc=article.pmc,
+        journal=row.journal,
+        year=row.year,
+        doi=row.doi,
+        pmc=row.pmc,
         publication_types=tuple(kinds),
         retracted=noted or RETRACTED_TYPE in kinds or RETRACTED in flags,
-        design=article.design,
-        design_label=article.design_label,
-        evidence_level=article.evidence_level,
-        provisional=article.grade_provisional,
+        design=row.design,
+        design_label=row.design_label,
+        evidence_level=row.evidence_level,
+        provisional=row.grade_provisional,
         flags=flags,
-        record_sha256=article.record_sha256,
-        abstract=_abstract(article),
-        flag_sources=sources,
+        verdicts=tuple(verdicts),
+        record_sha256=row.record_sha256,
+        relevance=row.relevance,
+        key_sentence=row.key_sentence,
+        key_section=row.key_section,
+        suggested_stance=row.suggested_stance,
+        stance_sentence=row.stance_sentence,
+        stance_cues=tuple(row.stance_cues or ()),
+        abstract=_abstract(row) if with_abstract else (),
+        linked_at=as_utc(row.first_seen_at) if row.first_seen_at else None,
+        flag_sources=flag_sources(row),
     )
 
 
-def flag_sources(article: Article) -> tuple[FlagSource, ...]:
+def flag_sources(article: Any) -> tuple[FlagSource, ...]:
     """Where the record's flags come from: its PubMed triggers, then Retraction Watch notices.
 
     A record graded before flags named their triggers gets a plain "PubMed" per flag.
@@ -434,7 +538,7 @@ def flag_sources(article: Article) -> tuple[FlagSource, ...]:
     return (*pubmed, *watch)
 
 
-def _abstract(article: Article) -> tuple[tuple[str, str], ...]:
+def _abstract(article: Any) -> tuple[tuple[str, str], ...]:
     """The abstract by sections (label, text); one unlabelled section when unstructured."""
     sections = tuple(
         (str(s.get("label") or ""), str(s.get("text") or ""))
@@ -446,13 +550,29 @@ def _abstract(article: Article) -> tuple[tuple[str, str], ...]:
     return (("", article.abstract),) if article.abstract else ()
 
 
-def _grouped(rows: Iterable[RowT], pair: Callable[[RowT], tuple[str, str]]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        pmid, value = pair(row)
-        if value:
-            grouped[pmid].append(value)
-    return grouped
+def _study(article: Article, authors: list[str], kinds: list[str], noted: bool) -> StudyInfo:
+    """A study from an Article row, without its link's annotations or verdicts (the desk's
+    cards add those)."""
+    flags = tuple(dict.fromkeys((*article.flags, *notice_flag_names(article.notices or ()))))
+    return StudyInfo(
+        pmid=article.pmid,
+        title=article.title,
+        authors=tuple(authors),
+        journal=article.journal,
+        year=article.year,
+        doi=article.doi,
+        pmc=article.pmc,
+        publication_types=tuple(kinds),
+        retracted=noted or RETRACTED_TYPE in kinds or RETRACTED in flags,
+        design=article.design,
+        design_label=article.design_label,
+        evidence_level=article.evidence_level,
+        provisional=article.grade_provisional,
+        flags=flags,
+        record_sha256=article.record_sha256,
+        abstract=_abstract(article),
+        flag_sources=flag_sources(article),
+    )
 
 
 def _author_name(row: ArticleAuthor) -> str:

@@ -8,13 +8,14 @@ name without initials) is kept whole.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
+from typing import IO, Any
 
 from evidence.domain.views import ReportData, StudyInfo
+from evidence.report.exports.jsontext import array, dumps
 from evidence.report.exports.select import Reference, note, one_line, references
 from evidence.report.links import pubmed_url
+from evidence.report.studies import StudyReader
 
 _INITIALS = re.compile(r"[A-Z]{1,4}")
 _LATEX = {
@@ -55,9 +56,10 @@ def kind(study: StudyInfo) -> str:
 _RIS_TYPES = {"article": "JOUR", "book": "BOOK", "chapter": "CHAP"}
 
 
-def to_ris(data: ReportData) -> str:
+def write_ris(data: ReportData, studies: StudyReader, out: IO[str]) -> None:
     """One RIS record per study (UTF-8 text, ``TY`` to ``ER``)."""
-    return "".join(_ris_record(ref) for ref in references(data))
+    for ref in references(data, studies):
+        out.write(_ris_record(ref))
 
 
 def _ris_record(ref: Reference) -> str:
@@ -90,9 +92,10 @@ _BIB_TYPES = {"article": "article", "book": "book", "chapter": "incollection"}
 _BIB_CONTAINERS = {"article": "journal", "book": "publisher", "chapter": "booktitle"}
 
 
-def to_bibtex(data: ReportData) -> str:
-    """One entry per study, keyed ``pmidNNNN``; text fields LaTeX-escaped."""
-    return "\n".join(_bib_entry(ref) for ref in references(data))
+def write_bibtex(data: ReportData, studies: StudyReader, out: IO[str]) -> None:
+    """One entry per study, keyed ``pmidNNNN``, a blank line between; text LaTeX-escaped."""
+    for n, ref in enumerate(references(data, studies)):
+        out.write(("\n" if n else "") + _bib_entry(ref))
 
 
 def _bib_entry(ref: Reference) -> str:
@@ -138,10 +141,12 @@ def _verbatim(text: str) -> str:
 _CSL_TYPES = {"article": "article-journal", "book": "book", "chapter": "chapter"}
 
 
-def to_csl_json(data: ReportData) -> str:
-    """A CSL-JSON list of items (what Zotero and citeproc read)."""
-    items = [_csl_item(ref) for ref in references(data)]
-    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+def write_csl_json(data: ReportData, studies: StudyReader, out: IO[str]) -> None:
+    """A CSL-JSON list of items (what Zotero and citeproc read), item by item."""
+    items = ([dumps(_csl_item(ref), 1)] for ref in references(data, studies))
+    for piece in array(items, 0):
+        out.write(piece)
+    out.write("\n")
 
 
 def _csl_item(ref: Reference) -> dict[str, Any]:

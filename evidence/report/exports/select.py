@@ -5,12 +5,13 @@ Pure functions on :class:`ReportData`; no database, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from evidence.domain.errors import UnknownClaimError
 from evidence.domain.views import ClaimReport, ReportData, StudyInfo, consensus_verdict
 from evidence.domain.vocab import DISPUTED, NOT_REVIEWED, VERDICT_FILTERS
+from evidence.report.studies import StudyReader
 
 __all__ = ["DISPUTED", "NOT_REVIEWED", "VERDICT_FILTERS"]
 
@@ -66,17 +67,24 @@ class Reference:
     claim_ids: tuple[str, ...]
 
 
-def references(data: ReportData) -> list[Reference]:
-    """Each study once (by PMID), in report order, with the ids of all its claims."""
+def references(data: ReportData, studies: StudyReader) -> Iterator[Reference]:
+    """Each study once (by PMID), in report order, with the ids of all its claims.
+
+    The claims of each PMID come from the report's index; the studies themselves are read
+    claim by claim through ``studies`` and dropped once written.
+    """
     claims_of: dict[str, list[str]] = {}
-    studies: dict[str, StudyInfo] = {}
     for claim in data.claims:
         for study in claim.studies:
-            studies.setdefault(study.pmid, study)
             ids = claims_of.setdefault(study.pmid, [])
             if claim.key not in ids:
                 ids.append(claim.key)
-    return [Reference(studies[pmid], tuple(ids)) for pmid, ids in claims_of.items()]
+    done: set[str] = set()
+    for claim in data.claims:
+        for study in studies(claim):
+            if study.pmid not in done:
+                done.add(study.pmid)
+                yield Reference(study, tuple(claims_of[study.pmid]))
 
 
 def note(reference: Reference) -> str:
