@@ -9,18 +9,21 @@ memory so far, the database size and the median latency of each ketamine claim q
 are measured, on SQLite and on PostgreSQL (``EVIDENCE_TEST_POSTGRES_URL``; skipped if unset).
 
     .venv/bin/python benchmarks/bench_mirror.py [--sizes 100000,300000,1000000]
-        [--backends sqlite,postgresql] [--out benchmarks/results/mirror.json]
+        [--backends sqlite,postgresql] [--out benchmarks/results/mirror-sqlite.json]
+    .venv/bin/python benchmarks/bench_mirror.py --profile 2 --sizes 60000   # CPU profile
 
-Figures are printed and written to ``results/mirror.json``; docs/mirror.md reads them.
+Figures are printed and written to ``results/mirror-BACKENDS.json``; docs/mirror.md reads them.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gzip
 import json
 import os
 import platform
+import pstats
 import re
 import resource
 import statistics
@@ -374,17 +377,42 @@ def bench(
     return {"stages": stages}
 
 
+def profile_load(files: list[Path], work: Path, top: int = 25) -> None:
+    """CPU profile (cProfile on CPU time) of loading ``files`` inline into a new SQLite mirror:
+    reading, preparing and writing in one process, so every function shows."""
+    db = Database(f"sqlite:///{work / 'profile.db'}")
+    profiler = cProfile.Profile(time.process_time)
+    started = time.process_time()
+    profiler.enable()
+    summary = service.load(db, files, kind="baseline", parallel=False)
+    profiler.disable()
+    cpu = time.process_time() - started
+    db.dispose()
+    print(f"{summary.records:,} records in {cpu:.1f} CPU-s ({summary.records / cpu:,.0f} rec/CPU-s,"
+          " profiled)")  # fmt: skip
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "mirror.json")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="[default: results/mirror-BACKENDS.json]"
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="temp folder [default: /tmp]")
     parser.add_argument(
         "--files",
         type=Path,
         default=None,
         help="keep the generated files in this folder and reuse them [default: a temp folder]",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="FILES",
+        default=0,
+        help="only profile loading this many files (30,000 records each) inline, on SQLite",
     )
     parser.add_argument(
         "--skip-memory", action="store_true", help="skip the CLI's peak memory check"
@@ -399,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shared corpus not found at {CORPUS} (set EVIDENCE_SHARED_DIR)", file=sys.stderr)
         return 2
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    if args.out is None:
+        args.out = HERE / "results" / f"mirror-{args.backends.replace(',', '-')}.json"
     records = corpus_records()
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -421,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"wrote {results['files']['count']} files ({raw_bytes / 1e9:.2f} GB gzip)")
         files = sorted(folder.glob("pubmed26n*.xml.gz"))
+        if args.profile:
+            profile_load(files[: args.profile], Path(scratch))
+            return 0
         if not args.skip_memory:
             results["cli_memory"] = [
                 cli_load_memory(files[:n], Path(scratch)) for n in (1, min(4, len(files)))

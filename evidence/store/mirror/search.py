@@ -59,10 +59,10 @@ FIELD_COLUMNS: dict[str | None, tuple[str, ...]] = {
 WHOLE_VALUE = {"mh", "mh:noexp", "majr", "majr:noexp", "sh", "sh:noexp", "pt", "ta", "is"}
 EXPLODED = {"mh", "majr"}
 WIDE = 32
-"""SQLite: an exploded heading with more alternatives than this is searched as a union of
-MATCHes of this many each. FTS5 steps every alternative of an OR for every row it yields (a
-heading exploded to 6,500 headings took 15 CPU-s on 120k records); in chunks the work falls
-to the rows each chunk matches. PostgreSQL's GIN ORs posting lists and needs no chunks."""
+"""An exploded heading with more alternatives than this is searched as a union of full-text
+searches of this many each. One search steps (FTS5) or re-checks (PostgreSQL) every alternative
+for every row it yields: a heading exploded to 6,500 headings took 15 CPU-s on 120k records on
+SQLite, 45 on PostgreSQL; in chunks the work falls to the rows each chunk matches."""
 DATE_COLUMNS = {"dp": "dp", "ppdat": "dp", "edat": "edat", "crdt": "crdt", "mdat": "mdat"}
 SYSTEMATIC = Or(
     (
@@ -174,13 +174,13 @@ class _Planner:
         return self.negate(self.plan(node.left), self.plan(node.right))
 
     def widen(self, plan: Plan) -> Plan:
-        """SQLite: a wide explosion as ``key IN (MATCH chunk 1 UNION ALL ...)`` (see WIDE)."""
-        if not (self.sqlite and isinstance(plan, Atom) and plan.any_of):
+        """A wide explosion as ``key IN (search chunk 1 UNION ALL ...)`` (see WIDE)."""
+        if not (isinstance(plan, Atom) and plan.any_of):
             return plan
         if len(plan.tokens) <= WIDE:
             return plan
         chunks = [
-            _fts_keys(Atom(plan.columns, plan.tokens[i : i + WIDE], any_of=True), True)
+            _fts_keys(Atom(plan.columns, plan.tokens[i : i + WIDE], any_of=True), self.sqlite)
             for i in range(0, len(plan.tokens), WIDE)
         ]
         return Cond(MirrorRecordRow.key.in_(union_all(*chunks)))
