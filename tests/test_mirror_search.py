@@ -121,6 +121,8 @@ def test_a_wide_explosion_searched_in_chunks_finds_the_same(
     source = mirror_source(db)
     monkeypatch.setattr(search, "WIDE", 1)  # every exploded heading is "wide"
     assert {t: found(source, t) for t in WITH_MESH_TREE} == WITH_MESH_TREE
+    monkeypatch.setattr(search, "MAX_UNION", 2)  # too many chunks: wider ones
+    assert {t: found(source, t) for t in WITH_MESH_TREE} == WITH_MESH_TREE
     db.dispose()
 
 

@@ -63,6 +63,7 @@ WIDE = 32
 searches of this many each. One search steps (FTS5) or re-checks (PostgreSQL) every alternative
 for every row it yields: a heading exploded to 6,500 headings took 15 CPU-s on 120k records on
 SQLite, 45 on PostgreSQL; in chunks the work falls to the rows each chunk matches."""
+MAX_UNION = 400  # SQLite refuses a compound SELECT of more than 500 parts: wider chunks then
 DATE_COLUMNS = {"dp": "dp", "ppdat": "dp", "edat": "edat", "crdt": "crdt", "mdat": "mdat"}
 SYSTEMATIC = Or(
     (
@@ -179,9 +180,10 @@ class _Planner:
             return plan
         if len(plan.tokens) <= WIDE:
             return plan
+        size = max(WIDE, -(-len(plan.tokens) // MAX_UNION))
         chunks = [
-            _fts_keys(Atom(plan.columns, plan.tokens[i : i + WIDE], any_of=True), self.sqlite)
-            for i in range(0, len(plan.tokens), WIDE)
+            _fts_keys(Atom(plan.columns, plan.tokens[i : i + size], any_of=True), self.sqlite)
+            for i in range(0, len(plan.tokens), size)
         ]
         return Cond(MirrorRecordRow.key.in_(union_all(*chunks)))
 
