@@ -9,18 +9,21 @@ memory so far, the database size and the median latency of each ketamine claim q
 are measured, on SQLite and on PostgreSQL (``EVIDENCE_TEST_POSTGRES_URL``; skipped if unset).
 
     .venv/bin/python benchmarks/bench_mirror.py [--sizes 100000,300000,1000000]
-        [--backends sqlite,postgresql] [--out benchmarks/results/mirror.json]
+        [--backends sqlite,postgresql] [--out benchmarks/results/mirror-sqlite.json]
+    .venv/bin/python benchmarks/bench_mirror.py --profile 2 --sizes 60000   # CPU profile
 
-Figures are printed and written to ``results/mirror.json``; docs/mirror.md reads them.
+Figures are printed and written to ``results/mirror-BACKENDS.json``; docs/mirror.md reads them.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gzip
 import json
 import os
 import platform
+import pstats
 import re
 import resource
 import statistics
@@ -146,6 +149,32 @@ def cli_load_memory(files: list[Path], work: Path) -> dict[str, Any]:
     }
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and its finished worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def server_cpu_seconds(db: Database) -> float | None:
+    """PostgreSQL: CPU seconds of the server processes serving this database (from /proc,
+    when the server runs on this machine); None for SQLite or a remote server."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    with db.engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def peak_rss_mb() -> dict[str, float]:
     """Peak resident memory of this process and of its (finished) worker processes."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -192,8 +221,39 @@ BROAD = {  # the corpus has few ketamine records: these make the index return ma
 }
 
 
+TAGGED = {  # [pt], [sh] and [mh] with MeSH explosion (the tree: mesh_file)
+    "tag: [pt]": '"Randomized Controlled Trial"[pt]',
+    "tag: [sh]": '"drug therapy"[sh]',
+    "tag: [mh:noexp]": '"Pain"[mh:noexp]',
+    "tag: [mh] exploded (sample tree)": '"Pain"[mh]',
+    "tag: [mh] exploded to every corpus heading": '"Benchmark Wide Heading"[mh]',
+}
+ONCE = {"tag: [mh] exploded to every corpus heading"}  # seconds a run: measured once
+SAMPLE_MESH = ROOT / "mirror-sample" / "desc-sample.xml"
+_DESCRIPTOR = re.compile(rb"<DescriptorName[^>]*>([^<]+)</DescriptorName>")
+
+
+def mesh_file(records: list[tuple[int, bytes]], path: Path) -> tuple[Path, int]:
+    """A MeSH descriptor file: the sample's real descriptors (Pain and what is below it...)
+    plus a synthetic heading with every other heading of the corpus below it, so one
+    ``[mh]`` term explodes to thousands of headings (the worst case); how many."""
+    sample = SAMPLE_MESH.read_bytes()
+    known = set(re.findall(rb"<String>([^<]+)</String>", sample))
+    names = sorted({n for _, raw in records for n in _DESCRIPTOR.findall(raw)} - known)
+    body = b"".join(
+        b'<DescriptorRecord DescriptorClass="1"><DescriptorUI>Z%07d</DescriptorUI>'
+        b"<DescriptorName><String>%s</String></DescriptorName><TreeNumberList>"
+        b"<TreeNumber>%s</TreeNumber></TreeNumberList></DescriptorRecord>\n"
+        % (number, name, b"Z01" if number == 0 else b"Z01.%05d" % number)
+        for number, name in enumerate([b"Benchmark Wide Heading", *names])
+    )
+    path.write_bytes(sample.replace(b"</DescriptorRecordSet>", body + b"</DescriptorRecordSet>"))
+    return path, len(names)
+
+
 def query_latencies(db: Database, runs: int = 5) -> dict[str, dict[str, Any]]:
-    """Median seconds (and count) of each ketamine claim query, and of broader ones."""
+    """Median seconds, wall and CPU (PostgreSQL: its server's included), and count of each
+    ketamine claim query, and of broader ones."""
     source = MirrorSource(StoreMirrorIndex(db))
     claims = load_claims(CLAIMS)
     out: dict[str, dict[str, Any]] = {}
@@ -202,14 +262,23 @@ def query_latencies(db: Database, runs: int = 5) -> dict[str, dict[str, Any]]:
                                                    spec.datetype))
         for claim in claims.claims
         for spec in claim.queries
-    ] + [(name, SearchQuery(term)) for name, term in BROAD.items()]  # fmt: skip
+    ] + [(name, SearchQuery(term)) for name, term in {**BROAD, **TAGGED}.items()]  # fmt: skip
     for name, query in named:
-        times, count = [], 0
-        for _ in range(runs):
-            started = time.perf_counter()
+        times, cpus, count = [], [], 0
+        for _ in range(1 if name in ONCE else runs):
+            started, cpu, server = time.perf_counter(), time.process_time(), server_cpu_seconds(db)
             count = source.search(query).count
             times.append(time.perf_counter() - started)
-        out[name] = {"median_s": round(statistics.median(times), 4), "count": count}
+            server_after = server_cpu_seconds(db)
+            spent = time.process_time() - cpu
+            if server is not None and server_after is not None:
+                spent += server_after - server
+            cpus.append(spent)
+        out[name] = {
+            "median_s": round(statistics.median(times), 4),
+            "median_cpu_s": round(statistics.median(cpus), 4),
+            "count": count,
+        }
     return out
 
 
@@ -238,6 +307,7 @@ def bench(
     sizes: list[int],
     folder: Path,
     work: Path,
+    mesh: Path,
     saved: Callable[[dict[str, Any]], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Grow one mirror through ``sizes``, measuring at each (``saved`` after each stage)."""
@@ -252,15 +322,20 @@ def bench(
         url, path = created[0], None
     db = Database(url)
     stages = []
+    service.load_mesh(db, mesh)
     loaded = 0
     try:
         for size in sizes:
             files = sorted(folder.glob("pubmed26n*.xml.gz"))[
                 loaded // PER_FILE : -(-size // PER_FILE)
             ]
-            started = time.perf_counter()
+            started, cpu, server = time.perf_counter(), cpu_seconds(), server_cpu_seconds(db)
             summary = service.load(db, files, kind="baseline", parallel=True)
             seconds = time.perf_counter() - started
+            cpu = cpu_seconds() - cpu
+            server_after = server_cpu_seconds(db)
+            if server is not None and server_after is not None:
+                cpu += server_after - server
             added = summary.records
             loaded += added
             stage = {
@@ -268,6 +343,8 @@ def bench(
                 "imported": added,
                 "import_seconds": round(seconds, 1),
                 "records_per_second": round(added / seconds) if seconds else None,
+                "import_cpu_seconds": round(cpu, 1),  # PostgreSQL: its server's included
+                "records_per_cpu_second": round(added / cpu) if cpu else None,
                 "peak_rss": peak_rss_mb(),
                 "bytes": database_bytes(db, path),
                 "queries": query_latencies(db),
@@ -275,12 +352,19 @@ def bench(
             medians = [
                 q["median_s"]
                 for n, q in stage["queries"].items()
-                if not n.startswith(("block:", "broad:"))
+                if not n.startswith(("block:", "broad:", "tag:"))
+            ]
+            cpus = [
+                q["median_cpu_s"]
+                for n, q in stage["queries"].items()
+                if not n.startswith(("block:", "broad:", "tag:"))
             ]
             print(
                 f"{backend:<10} {loaded:>9,} records  {stage['records_per_second']:>6,} rec/s"
+                f" ({stage['records_per_cpu_second']:,} rec/CPU-s)"
                 f"  {stage['bytes']['database'] / 1e9:6.2f} GB  query median of medians"
-                f" {statistics.median(medians):.3f}s (max {max(medians):.3f}s)"
+                f" {statistics.median(medians):.3f}s (max {max(medians):.3f}s;"
+                f" CPU {statistics.median(cpus):.3f}s)"
                 f"  peak RSS {stage['peak_rss']}",
                 flush=True,
             )
@@ -293,17 +377,45 @@ def bench(
     return {"stages": stages}
 
 
+def profile_load(files: list[Path], work: Path, top: int = 25) -> None:
+    """CPU profile (cProfile on CPU time) of loading ``files`` inline into a new SQLite mirror:
+    reading, preparing and writing in one process, so every function shows."""
+    db = Database(f"sqlite:///{work / 'profile.db'}")
+    profiler = cProfile.Profile(time.process_time)
+    started = time.process_time()
+    profiler.enable()
+    summary = service.load(db, files, kind="baseline", parallel=False)
+    profiler.disable()
+    cpu = time.process_time() - started
+    db.dispose()
+    print(f"{summary.records:,} records in {cpu:.1f} CPU-s ({summary.records / cpu:,.0f} rec/CPU-s,"
+          " profiled)")  # fmt: skip
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "mirror.json")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="[default: results/mirror-BACKENDS.json]"
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="temp folder [default: /tmp]")
     parser.add_argument(
         "--files",
         type=Path,
         default=None,
         help="keep the generated files in this folder and reuse them [default: a temp folder]",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="FILES",
+        default=0,
+        help="only profile loading this many files (30,000 records each) inline, on SQLite",
+    )
+    parser.add_argument(
+        "--skip-memory", action="store_true", help="skip the CLI's peak memory check"
     )
     parser.add_argument(
         "--memory-only",
@@ -315,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shared corpus not found at {CORPUS} (set EVIDENCE_SHARED_DIR)", file=sys.stderr)
         return 2
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    if args.out is None:
+        args.out = HERE / "results" / f"mirror-{args.backends.replace(',', '-')}.json"
     records = corpus_records()
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -337,13 +451,20 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"wrote {results['files']['count']} files ({raw_bytes / 1e9:.2f} GB gzip)")
         files = sorted(folder.glob("pubmed26n*.xml.gz"))
-        results["cli_memory"] = [
-            cli_load_memory(files[:n], Path(scratch)) for n in (1, min(4, len(files)))
-        ]
-        print(f"CLI peak memory: {results['cli_memory']}", flush=True)
+        if args.profile:
+            profile_load(files[: args.profile], Path(scratch))
+            return 0
+        if not args.skip_memory:
+            results["cli_memory"] = [
+                cli_load_memory(files[:n], Path(scratch)) for n in (1, min(4, len(files)))
+            ]
+            print(f"CLI peak memory: {results['cli_memory']}", flush=True)
         if args.memory_only:
             print(json.dumps(results, indent=2))
             return 0
+        mesh, wide = mesh_file(records, Path(scratch) / "desc-bench.xml")
+        results["mesh"] = {"file": "mirror-sample/desc-sample.xml + a synthetic heading",
+                           "wide_heading_children": wide}  # fmt: skip
         for backend in args.backends.split(","):
             work = Path(scratch) / backend
             work.mkdir()
@@ -353,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(json.dumps(results, indent=2) + "\n")
 
-            results[backend] = bench(backend, sizes, folder, work, save)
+            results[backend] = bench(backend, sizes, folder, work, mesh, save)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {args.out}")

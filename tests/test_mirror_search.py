@@ -14,6 +14,7 @@ from evidence.domain.errors import MirrorEmptyError, MirrorSearchError
 from evidence.sources.base import SearchQuery, Source
 from evidence.sources.mirror.source import MirrorSource
 from evidence.store.db import Database
+from evidence.store.mirror import search
 from tests.mirror_support import loaded_mirror, mirror_source
 
 EXPECTED = {
@@ -35,6 +36,21 @@ EXPECTED = {
     "Neuropharmacology[ta]": [102],
     "107[uid]": [107],
     "101:103[uid]": [103, 102, 101],
+    # two full-text parts inside conditions: each keeps its own expression
+    "(ketamine[ti] AND 101:200[uid]) OR (nosuchword[tiab] AND 101:200[uid])": [
+        113,
+        112,
+        110,
+        109,
+        101,
+    ],
+    "(nosuchword[tiab] AND 101:200[uid]) OR (ketamine[ti] AND 101:200[uid])": [
+        113,
+        112,
+        110,
+        109,
+        101,
+    ],
     "2019:2021[dp]": [104, 101],
     "2019[dp]": [101],
     "2019[pdat]": [101],
@@ -95,6 +111,18 @@ def test_mesh_explodes_through_the_tree_once_it_is_loaded(database_url: str) -> 
     assert {t: found(source, t) for t in WITH_MESH_TREE} == WITH_MESH_TREE
     result = source.search(SearchQuery('"Pain"[mh]'))
     assert any("exploded through MeSH desc2026.xml" in w for w in result.warnings)
+    db.dispose()
+
+
+def test_a_wide_explosion_searched_in_chunks_finds_the_same(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = loaded_mirror(database_url, mesh=True)
+    source = mirror_source(db)
+    monkeypatch.setattr(search, "WIDE", 1)  # every exploded heading is "wide"
+    assert {t: found(source, t) for t in WITH_MESH_TREE} == WITH_MESH_TREE
+    monkeypatch.setattr(search, "MAX_UNION", 2)  # too many chunks: wider ones
+    assert {t: found(source, t) for t in WITH_MESH_TREE} == WITH_MESH_TREE
     db.dispose()
 
 

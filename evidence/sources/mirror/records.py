@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -222,8 +222,12 @@ class _Fields:
             b"<PublicationType",
             b"</PublicationType>",
             repeat=True,
+            clean=_clean_value,
         )
-        self._texts(b"Language", _LANGUAGE, head, b"<Language", b"</Language>", repeat=True)
+        self._texts(
+            b"Language", _LANGUAGE, head, b"<Language", b"</Language>", repeat=True,
+            clean=_clean_value,
+        )  # fmt: skip
         begin, end = _block(head, b"<Journal>", b"</Journal>")
         if begin >= 0:
             self._take(_JOURNAL.findall(head, begin, end))
@@ -255,7 +259,7 @@ class _Fields:
 
     def _take(self, found: list[tuple[bytes, bytes]]) -> None:
         for tag, content in found:
-            text = _clean(content)
+            text = _clean_value(content)
             if text:
                 self.found.setdefault(tag, []).append(text)
 
@@ -268,6 +272,7 @@ class _Fields:
         end_tag: bytes | None = None,
         *,
         repeat: bool = False,
+        clean: Callable[[bytes], str] | None = None,
     ) -> None:
         if start_tag is None or end_tag is None:
             begin, end = 0, len(head)
@@ -277,7 +282,7 @@ class _Fields:
                 return
             if repeat:
                 end = head.rfind(end_tag) + len(end_tag)
-        texts = [t for t in (_clean(c) for c in pattern.findall(head, begin, end)) if t]
+        texts = [t for t in map(clean or _clean, pattern.findall(head, begin, end)) if t]
         if texts:
             self.found.setdefault(tag, []).extend(texts)
 
@@ -343,7 +348,9 @@ def _clean(raw: bytes) -> str:
     return text.strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def _date(block: bytes) -> int | None:
+    """A date element's YYYYMMDD, cached: the same few thousand dates recur in every file."""
     parts = {name: value.decode("ascii", "replace") for name, value in _PART.findall(block)}
     if b"MedlineDate" in parts:
         return printed_date_number(parts[b"MedlineDate"])
