@@ -62,18 +62,17 @@ def team_desk(request: pytest.FixtureRequest, desk_db: DeskData) -> Iterator[Des
 
 
 def sign_in(browser: Browser, desk: Desk, name: str) -> tuple[BrowserContext, Page, Seen]:
-    """A browser context that signed in with ``name`` and the password, by keyboard."""
+    """A browser context that signed in with ``name`` and the password."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     seen = Seen()
     page.on("console", lambda m: seen.console.append(f"{m.type}: {m.text}"))
     page.on("pageerror", lambda e: seen.errors.append(str(e)))
     page.goto(desk.base + "/login")  # team mode: name and password
-    page.keyboard.type(name)  # the name field has the focus
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
+    page.locator("#login-name").fill(name)
+    page.locator("#login-password").fill(PASSWORD)
     with page.expect_navigation():
-        page.keyboard.press("Enter")
+        page.locator("#login-password").press("Enter")
     assert page.locator(".who strong").inner_text() == name
     return context, page, seen
 
