@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -122,24 +121,52 @@ def run_refresh(env: Mapping[str, str], claims: Path, profile: Path | None = Non
     command += ["-m", "evidence", "refresh", str(claims), "--json", "--recheck", "changed"]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, env=dict(env), cwd=claims.parent, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+        code, cpu, peak_kb = _spawn(command, env, claims.parent, out.fileno(), err.fileno())
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if child.returncode != 0:
-        raise RuntimeError(f"refresh exited {child.returncode}: {stderr.decode()[-2000:]}")
+    if code != 0:
+        raise RuntimeError(f"refresh exited {code}: {stderr.decode()[-2000:]}")
     totals = json.loads(stdout)["totals"]
     return ChildRun(
-        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 2),
+        cpu_seconds=round(cpu, 2),
         wall_seconds=round(wall, 2),
-        peak_rss_mb=round(usage.ru_maxrss / 1024, 1),  # kilobytes on Linux
-        exit_code=child.returncode,
+        peak_rss_mb=round(peak_kb / 1024, 1),  # kilobytes on Linux
+        exit_code=code,
         stored=totals["stored"],
         new=totals["new"],
     )
+
+
+# Linux counts the RSS of the process that spawned a child in the child's peak RSS (the
+# memory it had when it exec'd): a small launcher runs the refresh and reports its rusage,
+# so this process's size is not counted (the launcher's ~10 MB is the floor).
+_LAUNCHER = """
+import json, os, sys
+os.chdir(sys.argv[2])
+pid = os.posix_spawn(sys.argv[3], sys.argv[3:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+result = [os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss]
+with open(sys.argv[1], "w") as out:
+    json.dump(result, out)
+"""
+
+
+def _spawn(
+    command: list[str], env: Mapping[str, str], cwd: Path, out: int, err: int
+) -> tuple[int, float, int]:
+    """Run ``command`` through the launcher: (exit code, CPU seconds, peak RSS in kB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "rusage.json"
+        argv = [sys.executable, "-c", _LAUNCHER, str(report), str(cwd), *command]
+        actions = [(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)]
+        pid = os.posix_spawn(sys.executable, argv, dict(env), file_actions=actions)
+        _, status, _ = os.wait4(pid, 0)
+        if not report.exists():
+            raise RuntimeError(f"launcher failed with status {status}")
+        code, cpu, peak_kb = json.loads(report.read_text())
+    return int(code), float(cpu), int(peak_kb)
 
 
 def measure_size(
