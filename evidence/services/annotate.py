@@ -2,7 +2,10 @@
 
 Computed once per link and again when the stance method's version changes; stored on the
 link (``claim_articles``), never mixed with reviewer verdicts. The claim's statement is
-tokenised once per claim, not once per link.
+tokenised once per claim, not once per link. Links are annotated a batch at a time (their
+PMIDs listed first, then each batch's stored texts read and its annotations written), so
+memory is bounded by the batch, not by the claim's studies; the texts come from the
+stored columns the annotation reads, not from re-parsing each record's XML.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from evidence import stance
 from evidence.domain.records import Article
-from evidence.sources.pubmed_xml.parser import parse_stored
-from evidence.store import writes
+from evidence.store import reads, writes
+from evidence.store.upsert import chunks
+
+BATCH = 500
 
 
 def annotate_links(
@@ -24,12 +29,12 @@ def annotate_links(
     """Annotate the claim's active links not annotated by the current method; return how many."""
     stale = writes.unannotated_links(session, claim_id, stance.VERSION)
     terms = tuple(t for term in query_terms for t in stance.query_terms(term))
-    annotations = {
-        pmid: annotation(statement, terms, articles[0])
-        for pmid, raw in stale
-        if (articles := parse_stored(raw))
-    }
-    writes.save_annotations(session, claim_id, annotations)
+    for pmids in chunks(stale, BATCH):
+        annotations = {
+            article.pmid: annotation(statement, terms, article)
+            for article in reads.link_texts(session, pmids)
+        }
+        writes.save_annotations(session, claim_id, annotations)
     return len(stale)
 
 

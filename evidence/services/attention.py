@@ -29,8 +29,11 @@ class ConclusionChange:
 
 
 def conclusions(session: Session, slug: str) -> dict[str, ClaimSummary]:
-    """Each stored claim's summary for article ``slug`` ({} when it is not stored yet)."""
-    if slug not in reads.stored_slugs(session):
+    """Each stored claim's summary for article ``slug``; {} when it is not stored yet, or
+    when no reviewer judged any of its studies (then no conclusion is judged, and
+    :func:`changed` reports nothing from it: the report of every linked study, which a
+    refresh loads twice, is not loaded at all)."""
+    if slug not in reads.stored_slugs(session) or not reads.has_verdicts(session, slug):
         return {}
     return {c.key: c.summarized for c in load_report(session, slug).claims}
 

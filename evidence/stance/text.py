@@ -26,17 +26,20 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "fig.", "no.", "ca.")
+_ABBREVIATION = re.compile("|".join(re.escape(a) for a in _ABBREVIATIONS), re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _FIELD_TAG = re.compile(r"\[[^\]]*\]")
 _BOOLEAN = re.compile(r"\b(?:AND|OR|NOT)\b")
 _QUERY_PUNCT = re.compile(r"[()\"*?:]")
 
 
+@lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light suffix stemmer: ``reduces``, ``reduced``, ``reducing`` -> ``reduc``.
 
     Plural endings first (``studies`` -> ``study``), then ``-ing``/``-ed`` and a final
-    ``-e``, only on words long enough to keep a stem of three letters or more.
+    ``-e``, only on words long enough to keep a stem of three letters or more. Cached: a
+    refresh stems the same few thousand words over and over.
     """
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
@@ -69,14 +72,7 @@ def content_terms(text: str) -> tuple[str, ...]:
 
 def split_sentences(text: str) -> list[str]:
     """Split ``text`` into sentences, not breaking after ``e.g.``, ``et al.``, ``vs.``..."""
-    protected = text
-    for abbreviation in _ABBREVIATIONS:
-        protected = re.sub(
-            re.escape(abbreviation),
-            abbreviation.replace(".", "\0"),
-            protected,
-            flags=re.IGNORECASE,
-        )
+    protected = _ABBREVIATION.sub(lambda m: m[0].replace(".", "\0"), text)
     parts = _SENTENCE_END.split(protected)
     return [p.replace("\0", ".").strip() for p in parts if p.strip()]
 

@@ -19,7 +19,8 @@ import evidence
 from evidence.domain.audit import as_utc, pmid_order
 from evidence.domain.errors import NothingStoredError, UnknownArticleError
 from evidence.domain.notices import PUBMED, RETRACTED, RETRACTION_WATCH, notice_flag_names
-from evidence.domain.records import Author
+from evidence.domain.records import AbstractSection, Author, MeshHeading
+from evidence.domain.records import Article as Record
 from evidence.domain.views import (
     ArticleArg,
     ArticleInfo,
@@ -39,6 +40,7 @@ from evidence.store.models import (
     Article,
     ArticleAuthor,
     ArticleLink,
+    ArticleMesh,
     ArticlePublicationType,
     Claim,
     ClaimArticle,
@@ -142,6 +144,54 @@ def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
 def stored_slugs(session: Session) -> list[str]:
     """The articles (claim-set slugs) stored, in order."""
     return list(session.scalars(select(ClaimSet.slug).order_by(ClaimSet.slug)))
+
+
+def has_verdicts(session: Session, slug: str) -> bool:
+    """True when a reviewer judged any study of a claim of article ``slug`` (one query)."""
+    found = session.scalar(
+        select(Verdict.id)
+        .join(Claim, Claim.id == Verdict.claim_id)
+        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
+        .where(ClaimSet.slug == slug)
+        .limit(1)
+    )
+    return found is not None
+
+
+def link_texts(session: Session, pmids: Sequence[str]) -> list[Record]:
+    """The stored ones of ``pmids`` as records holding what a link's annotation reads
+    (title, abstract and its sections, keywords, MeSH headings), in two queries; no raw
+    XML, nothing re-parsed."""
+    rows = session.execute(
+        select(
+            Article.pmid, Article.title, Article.abstract, Article.abstract_sections,
+            Article.keywords,
+        ).where(Article.pmid.in_(pmids))
+    ).all()  # fmt: skip
+    headings: defaultdict[str, list[MeshHeading]] = defaultdict(list)
+    mesh = session.execute(
+        select(
+            ArticleMesh.pmid, ArticleMesh.descriptor, ArticleMesh.ui, ArticleMesh.major,
+            ArticleMesh.qualifiers, ArticleMesh.major_qualifiers,
+        )
+        .where(ArticleMesh.pmid.in_(pmids))
+        .order_by(ArticleMesh.pmid, ArticleMesh.position)
+    )  # fmt: skip
+    for pmid, descriptor, ui, major, qualifiers, major_qualifiers in mesh:
+        headings[pmid].append(
+            MeshHeading(descriptor, ui, major, tuple(qualifiers), tuple(major_qualifiers))
+        )
+    return [
+        Record(
+            pmid=pmid,
+            title=title,
+            abstract=abstract,
+            abstract_sections=tuple(AbstractSection(**s) for s in sections or ()),
+            keywords=tuple(keywords or ()),
+            mesh_headings=tuple(headings[pmid]),
+        )
+        for pmid, title, abstract, sections, keywords in rows
+    ]
 
 
 def claim_keys(session: Session, slug: str) -> list[str]:

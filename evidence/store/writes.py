@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -173,22 +173,28 @@ Grades = Mapping[str, Mapping[str, Any]]  # pmid -> grade columns (see services.
 
 
 def store_articles(session: Session, articles: Sequence[records.Article], grades: Grades) -> int:
-    """Upsert records with their grade columns, replace their child rows. Returns how many."""
+    """Upsert records with their grade columns, replace their child rows. Returns how many.
+
+    Core executemany throughout; the child rows of a record stored before are deleted
+    first (one lookup of the batch's stored PMIDs: new records have none to delete).
+    """
     if not articles:
         return 0
     now = utcnow()
     rows = [{**grades[a.pmid], **_article_row(a, now)} for a in articles]
     update_columns = [c for c in rows[0] if c not in ("pmid", "first_stored_at")]
+    stored = stored_pmids(session, [a.pmid for a in articles])
     upsert(session, Article.__table__, rows, keys=["pmid"], update=update_columns)  # type: ignore[arg-type]
-    pmids = [a.pmid for a in articles]
+    _delete_children(session, [a.pmid for a in articles if a.pmid in stored])
+    for model, rows_of in _CHILD_ROWS:
+        insert_rows(session, model.__table__, _children(articles, rows_of))
+    return len(articles)
+
+
+def _delete_children(session: Session, pmids: Sequence[str]) -> None:
     for model in (ArticleAuthor, ArticlePublicationType, ArticleMesh, ArticleLink):
         for batch in chunks(pmids):
             session.execute(delete(model).where(model.pmid.in_(batch)))
-    insert_rows(session, ArticleAuthor.__table__, _children(articles, _author_rows))  # type: ignore[arg-type]
-    insert_rows(session, ArticlePublicationType.__table__, _children(articles, _type_rows))  # type: ignore[arg-type]
-    insert_rows(session, ArticleMesh.__table__, _children(articles, _mesh_rows))  # type: ignore[arg-type]
-    insert_rows(session, ArticleLink.__table__, _children(articles, _link_rows))  # type: ignore[arg-type]
-    return len(articles)
 
 
 def stale_grades(session: Session, rules_version: str) -> Iterable[list[tuple[str, bytes]]]:
@@ -221,7 +227,10 @@ def _article_row(article: records.Article, now: datetime) -> dict[str, Any]:
         "record_type": article.record_type,
         "title": article.title,
         "abstract": article.abstract,
-        "abstract_sections": [asdict(s) for s in article.abstract_sections],
+        "abstract_sections": [
+            {"text": s.text, "label": s.label, "nlm_category": s.nlm_category}
+            for s in article.abstract_sections
+        ],
         "journal": article.journal,
         "journal_abbrev": article.journal_abbrev,
         "issn": article.issn,
@@ -248,8 +257,18 @@ def _children(articles: Sequence[records.Article], rows_of: Any) -> list[dict[st
 
 
 def _author_rows(article: records.Article) -> list[dict[str, Any]]:
+    pmid = article.pmid
     return [
-        {"pmid": article.pmid, "position": i, **asdict(a), "affiliations": list(a.affiliations)}
+        {
+            "pmid": pmid,
+            "position": i,
+            "last_name": a.last_name,
+            "fore_name": a.fore_name,
+            "initials": a.initials,
+            "collective_name": a.collective_name,
+            "affiliations": list(a.affiliations),
+            "orcid": a.orcid,
+        }
         for i, a in enumerate(article.authors)
     ]
 
@@ -287,6 +306,14 @@ def _link_rows(article: records.Article) -> list[dict[str, Any]]:
         }
         for i, c in enumerate(article.comments_corrections)
     ]
+
+
+_CHILD_ROWS: tuple[tuple[Any, Callable[[records.Article], list[dict[str, Any]]]], ...] = (
+    (ArticleAuthor, _author_rows),
+    (ArticlePublicationType, _type_rows),
+    (ArticleMesh, _mesh_rows),
+    (ArticleLink, _link_rows),
+)
 
 
 # --- search runs and links -------------------------------------------------------------------
@@ -354,18 +381,18 @@ def claim_and_query_ids(
 # --- machine annotations of links --------------------------------------------------------------
 
 
-def unannotated_links(session: Session, claim_id: int, version: str) -> list[tuple[str, bytes]]:
-    """(pmid, raw record XML) of the claim's active links not annotated by ``version``."""
-    rows = session.execute(
-        select(ClaimArticle.pmid, Article.raw_xml)
-        .join(Article, Article.pmid == ClaimArticle.pmid)
+def unannotated_links(session: Session, claim_id: int, version: str) -> list[str]:
+    """PMIDs of the claim's active links not annotated by ``version``, in PMID order."""
+    rows = session.scalars(
+        select(ClaimArticle.pmid)
         .where(
             ClaimArticle.claim_id == claim_id,
             ClaimArticle.active.is_(True),
             (ClaimArticle.stance_version.is_(None)) | (ClaimArticle.stance_version != version),
         )
+        .order_by(ClaimArticle.pmid)
     )
-    return [(pmid, raw) for pmid, raw in rows]
+    return list(rows)
 
 
 ANNOTATION_COLUMNS = (
