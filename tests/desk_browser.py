@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -60,30 +61,44 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def desk(desk_db: DeskData) -> Iterator[Desk]:
-    """waitress serving the desk on a free loopback port, in a thread."""
+@contextmanager
+def serving(data: DeskData) -> Iterator[Desk]:
+    """waitress serving the desk over ``data``'s database on a free loopback port, in a
+    thread, while the block runs."""
     import waitress
 
-    app = create_app(context_for(desk_db.url))
+    app = create_app(context_for(data.url))
     server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield Desk(app, f"http://127.0.0.1:{server.effective_port}", desk_db)
+        yield Desk(app, f"http://127.0.0.1:{server.effective_port}", data)
     finally:
         server.close()
         thread.join(timeout=5)
 
 
-def sign_in(browser: Browser, desk: Desk, name: str) -> tuple[BrowserContext, Page, Seen]:
-    """A fresh browser context that opened a login link and typed its name (keyboard)."""
+@pytest.fixture
+def desk(desk_db: DeskData) -> Iterator[Desk]:
+    """The desk served over a copy of the refreshed desk database."""
+    with serving(desk_db) as served:
+        yield served
+
+
+def watched_page(browser: Browser) -> tuple[BrowserContext, Page, Seen]:
+    """A fresh browser context and page whose console lines, errors and dialogs are kept."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     seen = Seen()
     page.on("console", lambda m: seen.console.append(f"{m.type}: {m.text}"))
     page.on("pageerror", lambda e: seen.errors.append(str(e)))
     page.on("dialog", seen.dismiss)
+    return context, page, seen
+
+
+def sign_in(browser: Browser, desk: Desk, name: str) -> tuple[BrowserContext, Page, Seen]:
+    """A fresh browser context that opened a login link and typed its name (keyboard)."""
+    context, page, seen = watched_page(browser)
     page.goto(desk.login_url())
     page.keyboard.type(name)  # the name field has the focus
     with page.expect_navigation():

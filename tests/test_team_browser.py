@@ -9,20 +9,18 @@ Debian's Chromium; skipped with the reason when it is absent (PostgreSQL: when
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from evidence.services import accounts
 from evidence.store.db import Database
-from evidence.web.app import create_app
 from tests.claims_files import BUNDLED
-from tests.desk_browser import Desk, Seen
-from tests.desk_data import CLAIM, SLUG, DeskData, context_for, run
-from tests.test_browser import CHROMIUM, VIEWPORT
+from tests.desk_browser import Desk, Seen, serving, watched_page
+from tests.desk_data import CLAIM, SLUG, DeskData, run
+from tests.test_browser import CHROMIUM
 from tests.test_desk_browser import QUEUE, current_pmid, expect, press_and_wait, verdicts
 
 if TYPE_CHECKING:
@@ -39,8 +37,6 @@ TEAM = {"ann": "reviewer", "bob": "reviewer", "ed": "editor"}
 def team_desk(request: pytest.FixtureRequest, desk_db: DeskData) -> Iterator[Desk]:
     """The refreshed desk data (a SQLite copy, or refreshed into a fresh PostgreSQL
     database), the team's accounts, and waitress serving it on a free loopback port."""
-    import waitress
-
     data = desk_db
     if request.param == "postgresql":
         url = str(request.getfixturevalue("postgres_url"))
@@ -50,24 +46,13 @@ def team_desk(request: pytest.FixtureRequest, desk_db: DeskData) -> Iterator[Des
     with Database(data.url, create=False).session(write=True) as session:
         for name, role in TEAM.items():
             accounts.add_account(session, name, role, PASSWORD)
-    app = create_app(context_for(data.url))
-    server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield Desk(app, f"http://127.0.0.1:{server.effective_port}", data)
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with serving(data) as served:
+        yield served
 
 
 def sign_in(browser: Browser, desk: Desk, name: str) -> tuple[BrowserContext, Page, Seen]:
     """A browser context that signed in with ``name`` and the password."""
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    seen = Seen()
-    page.on("console", lambda m: seen.console.append(f"{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: seen.errors.append(str(e)))
+    context, page, seen = watched_page(browser)
     page.goto(desk.base + "/login")  # team mode: name and password
     page.locator("#login-name").fill(name)
     page.locator("#login-password").fill(PASSWORD)
