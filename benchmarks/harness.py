@@ -57,6 +57,7 @@ SECTIONS = (
     Section("parse", "bench_parse", "Parsing efetch XML"),
     Section("store", "bench_store", "Storing parsed records"),
     Section("refresh", "bench_refresh_scale", "Refresh at scale"),
+    Section("refresh-rate", "bench_refresh_rate", "Refresh under NCBI's rate limit"),
     Section("reports", "bench_reports", "Reports and exports"),
     Section("retrieval", "bench_retrieval", "Retrieval under NCBI's rate limit"),
     Section("desk", "bench_desk", "Review desk at 10,000 linked studies"),

@@ -100,8 +100,15 @@ def sign_in(browser: Browser, desk: Desk, name: str) -> tuple[BrowserContext, Pa
     """A fresh browser context that opened a login link and typed its name (keyboard)."""
     context, page, seen = watched_page(browser)
     page.goto(desk.login_url())
-    page.keyboard.type(name)  # the name field has the focus
+    from playwright.sync_api import expect
+
+    expect(page.locator("#name")).to_be_focused()  # autofocus lands after load: wait for it
+    page.keyboard.type(name)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.locator(".who strong").inner_text() == name
+    who = page.locator(".who strong")
+    if who.count() == 0:  # say what the browser shows instead of a bare timeout
+        body = page.locator("body").inner_text()[:500]
+        pytest.fail(f"not signed in as {name!r}: {page.url} shows {body!r}; seen {seen}")
+    assert who.inner_text() == name
     return context, page, seen
