@@ -82,11 +82,13 @@ class Terms:
 @dataclass(frozen=True)
 class TermIndex:
     """Which rows of a rule table name each folded term, so a record's terms look up the
-    few rows they can fire instead of every row testing every record."""
+    few rows they can fire instead of every row testing every record.
 
-    publication_types: Mapping[str, frozenset[int]]
-    mesh: Mapping[str, frozenset[int]]
-    ref_types: Mapping[str, frozenset[int]]
+    One mapping per kind of term (publication types, MeSH, link types), folded name -> rows.
+    """
+
+    kinds: tuple[Mapping[str, frozenset[int]], ...]
+    names: tuple[frozenset[str], ...]  # each mapping's keys, for one C-level intersection
 
     @classmethod
     def of(cls, rows: Sequence[tuple[Iterable[str], Iterable[str], Iterable[str]]]) -> TermIndex:
@@ -96,19 +98,14 @@ class TermIndex:
             for index, names in zip(kinds, names_by_kind, strict=True):
                 for name in names:
                     index.setdefault(fold_name(name), set()).add(row)
-        types, mesh, refs = ({name: frozenset(r) for name, r in k.items()} for k in kinds)
-        return cls(types, mesh, refs)
+        frozen = tuple({name: frozenset(r) for name, r in k.items()} for k in kinds)
+        return cls(frozen, tuple(frozenset(k) for k in frozen))
 
     def rows(self, terms: Terms) -> list[int]:
         """The rows naming any of ``terms``, in table order."""
         found: set[int] = set()
-        for index, names in (
-            (self.publication_types, terms.publication_types),
-            (self.mesh, terms.mesh),
-            (self.ref_types, terms.ref_types),
-        ):
-            for name in names:
-                rows = index.get(name)
-                if rows:
-                    found |= rows
+        have = (terms.publication_types, terms.mesh, terms.ref_types)
+        for index, known, names in zip(self.kinds, self.names, have, strict=True):
+            for name in names & known:
+                found |= index[name]
         return sorted(found)

@@ -38,6 +38,8 @@ _ANIMAL_WORDS = (
     "guinea pigs", "drosophila", "c. elegans",
 )  # fmt: skip
 _ANIMALS = "(?:" + "|".join(word.replace(".", r"\.") for word in _ANIMAL_WORDS) + ")"
+_MODEL_ANIMALS = ("mouse", "murine", "rat", "rodent", "animal", "porcine", "canine", "zebrafish")
+_MODELS = "(?:" + "|".join(_MODEL_ANIMALS) + ")"
 
 
 # Folding one for one: ``re.IGNORECASE`` equates these with an ASCII letter (as it does
@@ -166,7 +168,16 @@ WORDING_RULES: tuple[WordingRule, ...] = (
         r" (?:\w+ )?(?:case|patient)s?\b|\b\d+[- ](?:year|yr)-old (?:man|woman|boy|girl|male|"
         r"female|patient)\b|\bin an? (?:[\w-]+ ){0,3}(?:patient|man|woman|boy|girl|child|infant|"
         r"neonate)(?! population)\b",
-        ("case report", "a case of", "we report", "we describe", "we present", "-old ", "in a"),
+        (
+            "case report",
+            "a case of",
+            "we report",
+            "we describe",
+            "we present",
+            "-old ",
+            "in a ",
+            "in an ",
+        ),
     ),
     _rule(
         "observational",
@@ -190,9 +201,9 @@ WORDING_RULES: tuple[WordingRule, ...] = (
     _rule(
         "animal",
         r"\b(?:in|of|on) (?:\w+ )?" + _ANIMALS + r"\b|"
-        r"\b(?:mouse|murine|rat|rodent|animal|porcine|canine|zebrafish) models?\b|"
+        r"\b" + _MODELS + r" models?\b|"
         r"\b(?:knockout|transgenic) (?:mice|rats)\b",
-        (*_ANIMAL_WORDS, " model"),
+        (*_ANIMAL_WORDS, *(f"{animal} model" for animal in _MODEL_ANIMALS)),
     ),
     _rule(
         "in-vitro",
