@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 RULES_VERSION = "2026.11-1"
@@ -92,8 +93,12 @@ class Grade:
         return self.level is None
 
 
+@lru_cache(maxsize=4096)
 def make_grade(design: str, reason: str, *, provisional: bool = False) -> Grade:
-    """A ``Grade`` for the design ``design`` (a key of :data:`DESIGNS`)."""
+    """A ``Grade`` for the design ``design`` (a key of :data:`DESIGNS`).
+
+    Cached: grades are immutable, and most indexed records share a few hundred reasons.
+    """
     known = DESIGNS[design]
     return Grade(
         design=known.key,

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from evidence.domain.notices import PUBMED
 from evidence.domain.records import Article
-from evidence.grading.terms import Terms, fold, fold_name
+from evidence.grading.terms import TermIndex, Terms, fold, fold_name
 
 
 class Flag(StrEnum):
@@ -43,13 +44,15 @@ class FlagRule:
     mesh: tuple[str, ...] = ()
     ref_types: tuple[str, ...] = ()
 
+    @cached_property
+    def folded(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """The rule's publication types, MeSH headings and link types, folded once."""
+        return fold(self.publication_types), fold(self.mesh), fold(self.ref_types)
+
     def fires(self, terms: Terms) -> bool:
         """True when ``terms`` contain any of the rule's names."""
-        return bool(
-            fold(self.publication_types) & terms.publication_types
-            or fold(self.mesh) & terms.mesh
-            or fold(self.ref_types) & terms.ref_types
-        )
+        types, mesh, refs = self.folded
+        return bool(types & terms.publication_types or mesh & terms.mesh or refs & terms.ref_types)
 
 
 FLAG_RULES: tuple[FlagRule, ...] = (
@@ -74,11 +77,17 @@ FLAG_RULES: tuple[FlagRule, ...] = (
 )
 """Every flag with its triggers."""
 
+_FLAG_INDEX = TermIndex.of([(r.publication_types, r.mesh, r.ref_types) for r in FLAG_RULES])
+
+
+def firing(terms: Terms) -> tuple[FlagRule, ...]:
+    """The rules of :data:`FLAG_RULES` that fire for ``terms``, in table order."""
+    return tuple(FLAG_RULES[row] for row in _FLAG_INDEX.rows(terms))
+
 
 def flags(article: Article) -> frozenset[Flag]:
     """The flags of ``article`` (members compare equal to their string values)."""
-    terms = Terms.of(article)
-    return frozenset(rule.flag for rule in FLAG_RULES if rule.fires(terms))
+    return frozenset(rule.flag for rule in firing(Terms.of(article)))
 
 
 def flag_sources(article: Article) -> list[dict[str, str]]:
@@ -88,22 +97,33 @@ def flag_sources(article: Article) -> list[dict[str, str]]:
     Publication"}, {"flag": "retracted", "source": "PubMed", "detail": "CommentsCorrections
     RetractionIn PMID 123"}]``: publication types, MeSH headings and CommentsCorrections links.
     """
+    return sources_of(article, firing(Terms.of(article)))
+
+
+def sources_of(article: Article, rules: tuple[FlagRule, ...]) -> list[dict[str, str]]:
+    """:func:`flag_sources` for the firing ``rules`` of ``article`` (the others add none)."""
     found: list[dict[str, str]] = []
-    for rule in FLAG_RULES:
-        types, mesh, refs = fold(rule.publication_types), fold(rule.mesh), fold(rule.ref_types)
-        details = [
-            f"publication type {name}"
-            for name in article.publication_type_names
-            if fold_name(name) in types
-        ]
-        details += [
-            f"MeSH {m.descriptor}" for m in article.mesh_headings if fold_name(m.descriptor) in mesh
-        ]
-        details += [
-            f"CommentsCorrections {c.ref_type}" + (f" PMID {c.pmid}" if c.pmid else "")
-            for c in article.comments_corrections
-            if fold_name(c.ref_type) in refs
-        ]
+    for rule in rules:
+        types, mesh, refs = rule.folded
+        details: list[str] = []
+        if types:
+            details += [
+                f"publication type {p.name}"
+                for p in article.publication_types
+                if fold_name(p.name) in types
+            ]
+        if mesh:
+            details += [
+                f"MeSH {m.descriptor}"
+                for m in article.mesh_headings
+                if fold_name(m.descriptor) in mesh
+            ]
+        if refs:
+            details += [
+                f"CommentsCorrections {c.ref_type}" + (f" PMID {c.pmid}" if c.pmid else "")
+                for c in article.comments_corrections
+                if fold_name(c.ref_type) in refs
+            ]
         found += [
             {"flag": str(rule.flag), "source": PUBMED, "detail": d} for d in dict.fromkeys(details)
         ]

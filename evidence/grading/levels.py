@@ -13,16 +13,23 @@ in ``docs/grading.md``; change ``RULES_VERSION`` with any change here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from evidence.domain.records import Article
 from evidence.grading.designs import DESIGNS, Grade, make_grade
-from evidence.grading.terms import NEUTRAL_PUBLICATION_TYPES, Terms, fold_name
+from evidence.grading.terms import NEUTRAL_PUBLICATION_TYPES, TermIndex, Terms, fold_name
 from evidence.grading.wording import provisional_grade
+
+
+@lru_cache(maxsize=256)
+def _folded(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each of a rule's ``names`` with its folded form (the table's names, folded once)."""
+    return tuple((name, fold_name(name)) for name in names)
 
 
 def _present(names: tuple[str, ...], have: frozenset[str]) -> list[str]:
     """The ``names`` (as the table spells them) found among the folded ``have``."""
-    return [name for name in names if fold_name(name) in have]
+    return [name for name, folded in _folded(names) if folded in have]
 
 
 @dataclass(frozen=True)
@@ -54,11 +61,18 @@ class Rule:
         """Every name the rule mentions."""
         return self.triggers + self.mesh_all + self.mesh_none
 
+    @property
+    def lookup(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """(publication types, MeSH, link types) of which a record needs one for the rule to
+        fire: its triggers, or without triggers its ``mesh_all`` (all needed, so any)."""
+        mesh = self.mesh_any if self.triggers else self.mesh_all
+        return self.publication_types, mesh, self.ref_types
+
     def match(self, terms: Terms) -> str | None:
         """Why the rule fires for ``terms`` (its reason text), or ``None``."""
-        if not all(fold_name(n) in terms.mesh for n in self.mesh_all):
+        if not all(folded in terms.mesh for _, folded in _folded(self.mesh_all)):
             return None
-        if any(fold_name(n) in terms.mesh for n in self.mesh_none):
+        if _present(self.mesh_none, terms.mesh):
             return None
         hits = [
             f"publication type {n}"
@@ -155,22 +169,34 @@ RULES: tuple[Rule, ...] = (
 )
 """The rule table, strongest claim first within each group; first match wins."""
 
+_RULE_INDEX = TermIndex.of([rule.lookup for rule in RULES])
+
 
 def grade(article: Article) -> Grade:
     """The design and evidence level of ``article`` by :data:`RULES` (see module doc)."""
-    decided = deciding_rule(article)
+    return grade_terms(article, Terms.of(article))
+
+
+def grade_terms(article: Article, terms: Terms) -> Grade:
+    """:func:`grade` for an ``article`` whose ``terms`` are already known."""
+    decided = _first_match(terms)
     if decided is not None:
         rule, reason = decided
         return make_grade(rule.design, reason)
-    if not Terms.of(article).indexed:
+    if not terms.indexed:
         return provisional_grade(article)
     return make_grade("other", _unclassified_reason(article))
 
 
 def deciding_rule(article: Article) -> tuple[Rule, str] | None:
     """The first rule of :data:`RULES` that fires for ``article``, with its reason."""
-    terms = Terms.of(article)
-    for rule in RULES:
+    return _first_match(Terms.of(article))
+
+
+def _first_match(terms: Terms) -> tuple[Rule, str] | None:
+    """The first rule that fires for ``terms``: only rules naming one of them can."""
+    for row in _RULE_INDEX.rows(terms):
+        rule = RULES[row]
         reason = rule.match(terms)
         if reason is not None:
             return rule, reason

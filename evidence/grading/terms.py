@@ -7,9 +7,10 @@ case-insensitively (old records spell ``JOURNAL ARTICLE``) and as whole names, s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 
 from evidence.domain.records import Article
 
@@ -32,6 +33,10 @@ NEUTRAL_PUBLICATION_TYPES = frozenset(
 )
 """Publication types that say nothing about design: format, funding, publication status."""
 
+_NAME = attrgetter("name")
+_DESCRIPTOR = attrgetter("descriptor")
+_REF_TYPE = attrgetter("ref_type")
+
 
 @lru_cache(maxsize=65_536)
 def fold_name(name: str) -> str:
@@ -44,7 +49,7 @@ def fold_name(name: str) -> str:
 
 def fold(names: Iterable[str]) -> frozenset[str]:
     """Names as a set for case-insensitive, whole-name matching."""
-    return frozenset(fold_name(name) for name in names)
+    return frozenset(map(fold_name, names))
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,9 @@ class Terms:
     def of(cls, article: Article) -> Terms:
         """The terms of ``article``."""
         return cls(
-            publication_types=fold(article.publication_type_names),
-            mesh=fold(m.descriptor for m in article.mesh_headings),
-            ref_types=fold(c.ref_type for c in article.comments_corrections),
+            publication_types=fold(map(_NAME, article.publication_types)),
+            mesh=fold(map(_DESCRIPTOR, article.mesh_headings)),
+            ref_types=fold(map(_REF_TYPE, article.comments_corrections)),
         )
 
     @property
@@ -72,3 +77,35 @@ class Terms:
         title and abstract can tell its design.
         """
         return bool(self.mesh or self.publication_types - NEUTRAL_PUBLICATION_TYPES)
+
+
+@dataclass(frozen=True)
+class TermIndex:
+    """Which rows of a rule table name each folded term, so a record's terms look up the
+    few rows they can fire instead of every row testing every record.
+
+    One mapping per kind of term (publication types, MeSH, link types), folded name -> rows.
+    """
+
+    kinds: tuple[Mapping[str, frozenset[int]], ...]
+    names: tuple[frozenset[str], ...]  # each mapping's keys, for one C-level intersection
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[Iterable[str], Iterable[str], Iterable[str]]]) -> TermIndex:
+        """The index of ``rows``: (publication types, MeSH, link types) named by each row."""
+        kinds: tuple[dict[str, set[int]], ...] = ({}, {}, {})
+        for row, names_by_kind in enumerate(rows):
+            for index, names in zip(kinds, names_by_kind, strict=True):
+                for name in names:
+                    index.setdefault(fold_name(name), set()).add(row)
+        frozen = tuple({name: frozenset(r) for name, r in k.items()} for k in kinds)
+        return cls(frozen, tuple(frozenset(k) for k in frozen))
+
+    def rows(self, terms: Terms) -> list[int]:
+        """The rows naming any of ``terms``, in table order."""
+        found: set[int] = set()
+        have = (terms.publication_types, terms.mesh, terms.ref_types)
+        for index, known, names in zip(self.kinds, self.names, have, strict=True):
+            for name in names & known:
+                found |= index[name]
+        return sorted(found)

@@ -21,15 +21,16 @@ log = logging.getLogger("evidence.refresh")
 
 def grade_columns(article: Article) -> dict[str, Any]:
     """The study grade and flags of a record, as stored on its row."""
-    study = grading.grade(article)
+    found = grading.assess(article)
+    study = found.grade
     return {
         "design": study.design,
         "evidence_level": study.level,
         "design_label": study.label,
         "grade_reason": study.reason,
         "grade_provisional": study.provisional,
-        "flags": sorted(str(f) for f in grading.flags(article)),
-        "flag_sources": grading.flag_sources(article),
+        "flags": sorted(str(f) for f in found.flags),
+        "flag_sources": found.flag_sources,
         "rules_version": study.rules_version,
     }
 
