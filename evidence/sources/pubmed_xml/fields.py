@@ -23,6 +23,7 @@ from evidence.domain.records import (
 )
 from evidence.sources.pubmed_xml.xmltext import (
     Kids,
+    children,
     first,
     flat_text,
     kids,
@@ -90,7 +91,7 @@ def _author(author: etree._Element) -> Author:
     """
     first_child: dict[object, etree._Element] = {}
     infos, bare, identifiers = [], [], []
-    for child in author:
+    for child in children(author):
         tag = child.tag
         if tag == "AffiliationInfo":
             infos.append(child)
@@ -100,7 +101,7 @@ def _author(author: etree._Element) -> Author:
             identifiers.append(child)
         elif tag not in first_child:
             first_child[tag] = child
-    nested = [c for info in infos for c in info if c.tag == "Affiliation"]
+    nested = [c for info in infos for c in children(info) if c.tag == "Affiliation"]
     affiliations = (flat_text(element) for element in nested + bare)
     return Author(
         last_name=_text(first_child.get("LastName")),
@@ -113,8 +114,13 @@ def _author(author: etree._Element) -> Author:
 
 
 def _text(element: etree._Element | None) -> str | None:
-    """Flattened text of ``element``; ``None`` if missing or blank."""
-    return None if element is None else flat_text(element) or None
+    """Flattened text of ``element``; ``None`` if missing or blank (``flat_text`` inlined)."""
+    if element is None:
+        return None
+    if len(element):
+        return flat_text(element) or None
+    text = element.text
+    return " ".join(text.split()) or None if text else None
 
 
 def _orcid(identifiers: Iterable[etree._Element]) -> str | None:
@@ -172,7 +178,7 @@ def mesh_headings(citation: Kids) -> tuple[MeshHeading, ...]:
     """MeSH descriptors with qualifiers, in order; headings without a descriptor are skipped."""
     headings = []
     for heading_list in citation.get("MeshHeadingList", ()):
-        for heading in heading_list:
+        for heading in children(heading_list):
             if heading.tag == "MeshHeading":
                 found = _mesh_heading(heading)
                 if found is not None:
@@ -184,20 +190,20 @@ def _mesh_heading(heading: etree._Element) -> MeshHeading | None:
     """One heading (``major`` if the descriptor or any qualifier is); None without a name."""
     descriptor: etree._Element | None = None
     names, major_names = [], []
-    for child in heading:
+    for child in children(heading):
         tag = child.tag
         if tag == "QualifierName":
-            name = flat_text(child)
+            name = _text(child) or ""
             names.append(name)
             if child.get("MajorTopicYN") == "Y":
                 major_names.append(name)
         elif tag == "DescriptorName" and descriptor is None:
             descriptor = child
-    name = flat_text(descriptor)
-    if descriptor is None or not name:
+    descriptor_name = _text(descriptor)
+    if descriptor_name is None or descriptor is None:
         return None
     return MeshHeading(
-        descriptor=name,
+        descriptor=descriptor_name,
         ui=descriptor.get("UI"),
         major=bool(major_names) or descriptor.get("MajorTopicYN") == "Y",
         qualifiers=tuple(names),
