@@ -52,6 +52,7 @@ from evidence.store.models import (
     SearchRunPmid,
     Verdict,
 )
+from evidence.store.verdicts import VERDICT_INFO_COLUMNS, join_judged, verdict_info_of
 
 RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
@@ -480,24 +481,11 @@ def _verdicts(
         .group_by(ClaimStatement.claim_id)
         .subquery()
     )
-    judged = ClaimStatement.__table__.alias("judged")
-    query = (
+    query = join_judged(
         select(
-            Verdict.claim_id,
-            Verdict.pmid,
-            Verdict.reviewer,
-            Verdict.verdict,
-            Verdict.note,
-            Verdict.created_at,
-            Verdict.record_sha256,
-            Verdict.flags_at_review,
-            Verdict.kind,
-            Verdict.reason,
-            judged.c.version,
-            current.c.version.label("latest"),
+            Verdict.claim_id, Verdict.pmid, *VERDICT_INFO_COLUMNS, current.c.version.label("latest")
         )
         .join(Claim, Claim.id == Verdict.claim_id)
-        .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
         .join(current, current.c.claim_id == Verdict.claim_id, isouter=True)
         .where(Claim.claim_set_id == claim_set_id)
         .order_by(Verdict.created_at, Verdict.id)
@@ -508,19 +496,7 @@ def _verdicts(
         query = query.where(Verdict.pmid.in_(pmids))
     found: dict[tuple[int, str], list[VerdictInfo]] = defaultdict(list)
     for row in session.execute(query):
-        info = VerdictInfo(
-            row.reviewer,
-            row.verdict,
-            row.note,
-            as_utc(row.created_at),
-            row.record_sha256,
-            tuple(row.flags_at_review or ()),
-            statement_version=row.version,
-            current_wording=row.version == row.latest,
-            kind=row.kind,
-            reason=row.reason,
-        )
-        found[(row.claim_id, row.pmid)].append(info)
+        found[(row.claim_id, row.pmid)].append(verdict_info_of(row, row.latest))
     return found
 
 
