@@ -27,12 +27,13 @@ sys.path.insert(0, str(ROOT))  # for tests.* when run as a script
 
 from click.testing import CliRunner  # noqa: E402
 
+from benchmarks.desk_setup import drug_x_records, refresh_env  # noqa: E402
 from evidence.cli.main import cli  # noqa: E402
 from evidence.services.review import record_verdict  # noqa: E402
 from evidence.store.db import Database  # noqa: E402
 from evidence.web.app import create_app, issue_login_url  # noqa: E402
 from tests.claims_files import one_query_claims  # noqa: E402
-from tests.desk_data import context_for, csrf_of, desk_record  # noqa: E402
+from tests.desk_data import context_for, csrf_of  # noqa: E402
 from tests.eutils_server import EutilsServer  # noqa: E402
 
 TERM = "ketamine[tiab] AND pain[tiab]"
@@ -40,29 +41,11 @@ TERM = "ketamine[tiab] AND pain[tiab]"
 
 def build(folder: Path, studies: int, judged: int) -> tuple[str, list[str]]:
     pmids = [str(50_000_000 + n) for n in range(studies)]
-    designs = ["Meta-Analysis", "Randomized Controlled Trial", "Observational Study", "Review"]
-    records = {
-        pmid: desk_record(
-            pmid,
-            title=f"Drug X and pain relief in trial {n}",
-            abstract=[
-                ("BACKGROUND", f"Drug X was given to {n % 300 + 10} adults with chronic pain."),
-                ("CONCLUSIONS", "Drug X relieves pain compared with placebo."),
-            ],
-            year=1990 + n % 35,
-            types=[designs[n % len(designs)]] + (["Retracted Publication"] if n % 500 == 0 else []),
-        )
-        for n, pmid in enumerate(pmids)
-    }
+    records = drug_x_records(pmids, retracted_every=500)
     claims = one_query_claims(folder, TERM, slug="bench-desk")
     url = f"sqlite:///{folder / 'evidence.db'}"
     with EutilsServer(records, {TERM: pmids}) as server:
-        env = {
-            "EVIDENCE_EUTILS_URL": server.url,
-            "EVIDENCE_DATABASE_URL": url,
-            "EVIDENCE_RATE_FILE": str(folder / "rate"),
-            "NCBI_API_KEY": "0" * 36,  # 10 requests/s on the loopback server
-        }
+        env = refresh_env(server.url, url, folder)
         result = CliRunner().invoke(cli, ["refresh", str(claims)], env=env)
         assert result.exit_code == 0, result.stderr
     with Database(url, create=False).session() as session:
