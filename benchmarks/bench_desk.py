@@ -6,8 +6,9 @@ store functions; 2,000 verdicts by two reviewers are recorded through
 ``services.review.record_verdict``. Then Flask's test client asks, N times each, for a study
 card and for queue pages (default "to do", all studies, a search, a flag filter), and the
 median server-side wall and CPU times (after one warm-up request, which builds the claim's
-in-memory index) are printed as a Markdown table. ``section(quick)`` is the benchmark
-harness's entry.
+in-memory index) are printed as a Markdown table. Last, a third reviewer judges every tenth
+judged study (a conflict where the first verdict differs) and the conflicts page is timed.
+``section(quick)`` is the benchmark harness's entry.
 
     python benchmarks/bench_desk.py [--studies 10000] [--requests 30]
 """
@@ -54,6 +55,16 @@ def build(folder: Path, studies: int, judged: int) -> tuple[str, list[str]]:
             reviewer = ("ann", "bob")[n % 2]
             record_verdict(session, "only", pmid, verdict, reviewer=reviewer, slug="bench-desk")
     return url, pmids
+
+
+def add_conflicts(url: str, pmids: list[str], judged: int) -> int:
+    """A third reviewer judges every tenth judged study "supports": where the first verdict
+    differs, the pair is a conflict. Returns how many pairs cy judged."""
+    chosen = pmids[:judged:10]
+    with Database(url, create=False).session() as session:
+        for pmid in chosen:
+            record_verdict(session, "only", pmid, "supports", reviewer="cy", slug="bench-desk")
+    return len(chosen)
 
 
 def medians_ms(client: object, path: str, requests: int) -> tuple[float, float]:
@@ -107,6 +118,13 @@ def measure(studies: int, judged: int, requests: int) -> tuple[str, dict[str, ob
             wall, cpu = medians_ms(client, path, requests)
             lines.append(f"| {label} | {wall:.1f} ms | {cpu:.1f} ms |")
             pages_figures[label] = {"wall_ms": round(wall, 2), "cpu_ms": round(cpu, 2)}
+        cy = add_conflicts(url, pmids, judged)  # after the queue pages: their data is unchanged
+        label = f"conflicts page ({cy} pairs judged by a third reviewer)"
+        path = "/articles/bench-desk/conflicts"
+        client.get(path)
+        wall, cpu = medians_ms(client, path, requests)
+        lines.append(f"| {label} | {wall:.1f} ms | {cpu:.1f} ms |")
+        pages_figures["conflicts page"] = {"wall_ms": round(wall, 2), "cpu_ms": round(cpu, 2)}
         context.close()
     return "\n".join(lines), figures
 

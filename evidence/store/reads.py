@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, select
 from sqlalchemy.orm import Session
 
 import evidence
@@ -356,7 +356,10 @@ _ABSTRACT_COLUMNS = (Article.abstract, Article.abstract_sections)
 
 
 def _active_links(
-    claim_set_id: int, claim_key: str | None = None, pmids: Sequence[str] | None = None
+    claim_set_id: int,
+    claim_key: str | None = None,
+    pmids: Sequence[str] | None = None,
+    pairs: Subquery | None = None,
 ) -> Subquery:
     query = (
         select(
@@ -381,7 +384,14 @@ def _active_links(
         query = query.where(Claim.key == claim_key)
     if pmids is not None:
         query = query.where(ClaimArticle.pmid.in_(pmids))
+    if pairs is not None:
+        query = query.join(pairs, _pair_is(pairs, ClaimArticle.claim_id, ClaimArticle.pmid))
     return query.subquery()
+
+
+def _pair_is(pairs: Subquery, claim_id: Any, pmid: Any) -> ColumnElement[bool]:
+    """The join condition that keeps a query to the (claim_id, pmid) rows of ``pairs``."""
+    return and_(pairs.c.claim_id == claim_id, pairs.c.pmid == pmid)
 
 
 def read_studies(
@@ -401,10 +411,12 @@ def _studies_by_claim(
     details: bool = True,
     claim_key: str | None = None,
     pmids: Sequence[str] | None = None,
+    pairs: Subquery | None = None,
 ) -> defaultdict[int, list[StudyInfo]]:
     """Each claim's studies in study order; ``details=False`` leaves authors and abstracts
-    out (what summaries, filters, charts and study order need, for every study at once)."""
-    links = _active_links(claim_set_id, claim_key, pmids)
+    out (what summaries, filters, charts and study order need, for every study at once);
+    ``pairs``: only these (claim_id, pmid) pairs."""
+    links = _active_links(claim_set_id, claim_key, pmids, pairs)
     linked = select(links.c.link_pmid).distinct()
     authors = _authors(session, linked) if details else {}
     types = _types(session, linked)
@@ -412,7 +424,7 @@ def _studies_by_claim(
         ArticleLink.pmid.in_(linked), ArticleLink.ref_type == RETRACTION_LINK
     )
     retraction_noted = set(session.scalars(noted.distinct()))
-    verdicts = _verdicts(session, claim_set_id, claim_key=claim_key, pmids=pmids)
+    verdicts = _verdicts(session, claim_set_id, claim_key=claim_key, pmids=pmids, pairs=pairs)
     columns = (*_ARTICLE_COLUMNS, *(_ABSTRACT_COLUMNS if details else ()))
     rows = session.execute(select(links, *columns).join(Article, Article.pmid == links.c.link_pmid))
     by_claim: defaultdict[int, list[StudyInfo]] = defaultdict(list)
@@ -473,6 +485,7 @@ def _verdicts(
     *,
     claim_key: str | None = None,
     pmids: Sequence[str] | None = None,
+    pairs: Subquery | None = None,
 ) -> dict[tuple[int, str], list[VerdictInfo]]:
     """Every verdict of the claim set (or of one claim's ``pmids``) with the wording version
     it judged, in one query."""
@@ -494,6 +507,8 @@ def _verdicts(
         query = query.where(Claim.key == claim_key)
     if pmids is not None:
         query = query.where(Verdict.pmid.in_(pmids))
+    if pairs is not None:
+        query = query.join(pairs, _pair_is(pairs, Verdict.claim_id, Verdict.pmid))
     found: dict[tuple[int, str], list[VerdictInfo]] = defaultdict(list)
     for row in session.execute(query):
         found[(row.claim_id, row.pmid)].append(verdict_info_of(row, row.latest))
