@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from evidence.domain.audit import utcnow
 from evidence.domain.claims import ClaimsFile, load_claims
@@ -30,6 +29,7 @@ from evidence.web.app import create_app
 from tests.claims_files import BUNDLED
 from tests.desk_data import context_for
 from tests.test_desk import login
+from tests.test_queue_statements import counted
 from tests.test_store import make_article
 
 ONE, THREE = "nmda-blockade", "neuroplasticity"  # claims asking for one and three reviewers
@@ -149,17 +149,8 @@ def test_sql_reads_fewer_pairs_than_linked_but_every_conflict(judged: Database) 
 
 
 def test_the_queue_reads_in_a_fixed_number_of_statements(judged: Database) -> None:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(judged.engine, "before_cursor_execute", count)
-    try:
-        with judged.session() as s:
-            conflicts(s)
-    finally:
-        event.remove(judged.engine, "before_cursor_execute", count)
+    with counted(judged) as statements, judged.session() as s:
+        conflicts(s)
     assert len(statements) <= 7, statements
     assert not any("abstract" in sql for sql in statements)  # no abstracts, no authors
     assert not any("article_authors" in sql for sql in statements)

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 from evidence.domain.review import ReviewProtocol
 from evidence.domain.views import StudyInfo
 from evidence.domain.vocab import KIND_RESOLUTION
-from evidence.store.models import Claim, ClaimSet, Verdict
-from evidence.store.reads import ClaimSetRef, _studies_by_claim
-from evidence.store.review import effective
+from evidence.store.models import Claim, Verdict
+from evidence.store.reads import ClaimSetRef, _studies_by_claim, active_claims
 
 
 @dataclass(frozen=True)
@@ -36,17 +35,11 @@ def disputed_claims(
     """Every active claim of the set, in order, each with its active studies whose
     reviewers' rows hold two or more verdicts (only ``claim_key``'s studies when given;
     5 statements)."""
-    rows = session.execute(
-        select(Claim, ClaimSet)
-        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
-        .where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
-        .order_by(Claim.position, Claim.id)
-    ).all()
     pairs = _differing_pairs(ref.id)
     studies = _studies_by_claim(session, ref.id, details=False, claim_key=claim_key, pairs=pairs)
     return [
-        DisputedClaim(claim.key, effective(claim_set, claim), tuple(studies[claim.id]))
-        for claim, claim_set in rows
+        DisputedClaim(claim.key, protocol, tuple(studies[claim.id]))
+        for claim, protocol in active_claims(session, ref.id)
     ]
 
 

@@ -21,6 +21,7 @@ from evidence.domain.errors import NothingStoredError, UnknownArticleError
 from evidence.domain.notices import PUBMED, RETRACTED, RETRACTION_WATCH, notice_flag_names
 from evidence.domain.records import AbstractSection, Author, MeshHeading
 from evidence.domain.records import Article as Record
+from evidence.domain.review import ReviewProtocol
 from evidence.domain.views import (
     ArticleArg,
     ArticleInfo,
@@ -85,14 +86,7 @@ def read_report(
     ``details=False`` leaves the studies' authors and abstracts out (read them in batches
     with :func:`read_studies`).
     """
-    rows = session.execute(
-        select(Claim, ClaimSet)
-        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
-        .where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
-        .order_by(Claim.position, Claim.id)
-    ).all()
-    claims = [claim for claim, _ in rows]
-    protocols = {claim.id: review.effective(claim_set, claim) for claim, claim_set in rows}
+    claims = active_claims(session, ref.id)
     queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
     studies = _studies_by_claim(session, ref.id, details=details)
     refreshes = _refreshes(session, ref.id)
@@ -108,12 +102,24 @@ def read_report(
                 c.section,
                 tuple(queries[c.id]),
                 tuple(studies[c.id]),
-                review=protocols[c.id],
+                review=protocol,
             )
-            for c in claims
+            for c, protocol in claims
         ),
         refreshes=refreshes,
     )
+
+
+def active_claims(session: Session, claim_set_id: int) -> list[tuple[Claim, ReviewProtocol]]:
+    """The set's active claims in order, each with the review protocol that applies to it
+    (one statement)."""
+    rows = session.execute(
+        select(Claim, ClaimSet)
+        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
+        .where(Claim.claim_set_id == claim_set_id, Claim.active.is_(True))
+        .order_by(Claim.position, Claim.id)
+    )
+    return [(claim, review.effective(claim_set, claim)) for claim, claim_set in rows]
 
 
 def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
