@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from evidence.domain.audit import utcnow
 from evidence.domain.claims import ClaimsFile, load_claims
 from evidence.domain.errors import UnknownClaimError
 from evidence.domain.records import PublicationType
@@ -24,7 +23,7 @@ from evidence.services.records import store_records
 from evidence.store import reads, review, verdicts, writes
 from evidence.store.conflicts import disputed_claims
 from evidence.store.db import Database
-from evidence.store.models import RefreshRun
+from evidence.store.runs import NewRefreshRun, start_refresh
 from evidence.web.app import create_app
 from tests.claims_files import BUNDLED
 from tests.desk_data import context_for
@@ -93,15 +92,8 @@ def judged(database_url: str) -> Iterator[Database]:
     pmids = [str(1_000 + n) for n in range(120)]
     with db.session() as s:
         claim_set = writes.sync_claims(s, claims)
-        run = RefreshRun(
-            claim_set_id=claim_set.id,
-            started_at=utcnow(),
-            status="ok",
-            tool_version="t",
-            source_kind="eutils",
-            source_location="http://x/",
-        )
-        s.add(run)
+        started = NewRefreshRun(claim_set.id, "t", "claims.toml", "0" * 64, "eutils", "x", None, {})
+        run_id = start_refresh(s, started)
         articles = [
             make_article(
                 p,
@@ -115,14 +107,14 @@ def judged(database_url: str) -> Iterator[Database]:
         s.flush()
         one = writes.claim_by_key(s, claims.slug, ONE)
         three = writes.claim_by_key(s, claims.slug, THREE)
-        writes.link_claim(s, one.id, run.id, pmids)
-        writes.link_claim(s, three.id, run.id, pmids[:80])
+        writes.link_claim(s, one.id, run_id, pmids)
+        writes.link_claim(s, three.id, run_id, pmids[:80])
         review.set_protocol(s, claim_set.id, THREE, reviewers=3, blind=None)
         judge_at_random(s, pick, one.id, pmids)
         judge_at_random(s, pick, three.id, pmids[:80])
         writes.sync_claims(s, reworded(claims, ONE))
         judge_at_random(s, pick, one.id, pmids)  # judged again
-        writes.link_claim(s, one.id, run.id, pmids[:100])  # the last twenty are no longer linked
+        writes.link_claim(s, one.id, run_id, pmids[:100])  # the last twenty are no longer linked
     yield db
     db.dispose()
 
