@@ -6,8 +6,9 @@ store functions; 2,000 verdicts by two reviewers are recorded through
 ``services.review.record_verdict``. Then Flask's test client asks, N times each, for a study
 card and for queue pages (default "to do", all studies, a search, a flag filter), and the
 median server-side wall and CPU times (after one warm-up request, which builds the claim's
-in-memory index) are printed as a Markdown table. ``section(quick)`` is the benchmark
-harness's entry.
+in-memory index) are printed as a Markdown table. Last, a third reviewer judges every tenth
+judged study (a conflict where the first verdict differs) and the conflicts page is timed.
+``section(quick)`` is the benchmark harness's entry.
 
     python benchmarks/bench_desk.py [--studies 10000] [--requests 30]
 """
@@ -27,12 +28,13 @@ sys.path.insert(0, str(ROOT))  # for tests.* when run as a script
 
 from click.testing import CliRunner  # noqa: E402
 
+from benchmarks.desk_setup import drug_x_records, refresh_env  # noqa: E402
 from evidence.cli.main import cli  # noqa: E402
 from evidence.services.review import record_verdict  # noqa: E402
 from evidence.store.db import Database  # noqa: E402
 from evidence.web.app import create_app, issue_login_url  # noqa: E402
 from tests.claims_files import one_query_claims  # noqa: E402
-from tests.desk_data import context_for, csrf_of, desk_record  # noqa: E402
+from tests.desk_data import context_for, csrf_of  # noqa: E402
 from tests.eutils_server import EutilsServer  # noqa: E402
 
 TERM = "ketamine[tiab] AND pain[tiab]"
@@ -40,29 +42,11 @@ TERM = "ketamine[tiab] AND pain[tiab]"
 
 def build(folder: Path, studies: int, judged: int) -> tuple[str, list[str]]:
     pmids = [str(50_000_000 + n) for n in range(studies)]
-    designs = ["Meta-Analysis", "Randomized Controlled Trial", "Observational Study", "Review"]
-    records = {
-        pmid: desk_record(
-            pmid,
-            title=f"Drug X and pain relief in trial {n}",
-            abstract=[
-                ("BACKGROUND", f"Drug X was given to {n % 300 + 10} adults with chronic pain."),
-                ("CONCLUSIONS", "Drug X relieves pain compared with placebo."),
-            ],
-            year=1990 + n % 35,
-            types=[designs[n % len(designs)]] + (["Retracted Publication"] if n % 500 == 0 else []),
-        )
-        for n, pmid in enumerate(pmids)
-    }
+    records = drug_x_records(pmids, retracted_every=500)
     claims = one_query_claims(folder, TERM, slug="bench-desk")
     url = f"sqlite:///{folder / 'evidence.db'}"
     with EutilsServer(records, {TERM: pmids}) as server:
-        env = {
-            "EVIDENCE_EUTILS_URL": server.url,
-            "EVIDENCE_DATABASE_URL": url,
-            "EVIDENCE_RATE_FILE": str(folder / "rate"),
-            "NCBI_API_KEY": "0" * 36,  # 10 requests/s on the loopback server
-        }
+        env = refresh_env(server.url, url, folder)
         result = CliRunner().invoke(cli, ["refresh", str(claims)], env=env)
         assert result.exit_code == 0, result.stderr
     with Database(url, create=False).session() as session:
@@ -73,11 +57,26 @@ def build(folder: Path, studies: int, judged: int) -> tuple[str, list[str]]:
     return url, pmids
 
 
+def add_conflicts(url: str, pmids: list[str], judged: int) -> int:
+    """A third reviewer judges every tenth judged study "supports": where the first verdict
+    differs, the pair is a conflict. Returns how many pairs cy judged."""
+    chosen = pmids[:judged:10]
+    with Database(url, create=False).session() as session:
+        for pmid in chosen:
+            record_verdict(session, "only", pmid, "supports", reviewer="cy", slug="bench-desk")
+    return len(chosen)
+
+
 def medians_ms(client: object, path: str, requests: int) -> tuple[float, float]:
-    """Median wall and CPU milliseconds of ``requests`` GETs (the test client runs the app
-    in this thread, so the process's CPU time is the request's)."""
+    """Median wall and CPU milliseconds of ``requests`` GETs of ``path`` (the test client
+    runs the app in this thread, so the process's CPU time is the request's)."""
+    return medians_over(client, [path] * requests)
+
+
+def medians_over(client: object, paths: list[str]) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of one GET of each of ``paths``."""
     walls, cpus = [], []
-    for _ in range(requests):
+    for path in paths:
         wall, cpu = time.perf_counter(), time.process_time()
         answer = client.get(path)  # type: ignore[attr-defined]
         walls.append((time.perf_counter() - wall) * 1000)
@@ -103,7 +102,10 @@ def measure(studies: int, judged: int, requests: int) -> tuple[str, dict[str, ob
             ("study card", f"{base}/studies/{pmids[len(pmids) // 2]}"),
             ("queue page 1, to do (verdict rules applied)", f"{base}/"),
             ("queue page 40, all studies", f"{base}/?state=all&page=40"),
-            ("queue, search 'trial 77' in title/abstract", f"{base}/?state=all&q=trial+77"),
+            (
+                "queue, search 'trial 77' in title/abstract (remembered)",
+                f"{base}/?state=all&q=trial+77",
+            ),
             ("queue, flag retracted, to do", f"{base}/?flag=retracted"),
         ]
         lines = [
@@ -124,6 +126,19 @@ def measure(studies: int, judged: int, requests: int) -> tuple[str, dict[str, ob
             wall, cpu = medians_ms(client, path, requests)
             lines.append(f"| {label} | {wall:.1f} ms | {cpu:.1f} ms |")
             pages_figures[label] = {"wall_ms": round(wall, 2), "cpu_ms": round(cpu, 2)}
+        fresh = [f"{base}/?state=all&q=trial+{700 + n}" for n in range(requests)]
+        wall, cpu = medians_over(client, fresh)
+        lines.append(
+            f"| queue, a new search each request (SQL LIKE) | {wall:.1f} ms | {cpu:.1f} ms |"
+        )
+        pages_figures["queue, new search"] = {"wall_ms": round(wall, 2), "cpu_ms": round(cpu, 2)}
+        cy = add_conflicts(url, pmids, judged)  # after the queue pages: their data is unchanged
+        label = f"conflicts page ({cy} pairs judged by a third reviewer)"
+        path = "/articles/bench-desk/conflicts"
+        client.get(path)
+        wall, cpu = medians_ms(client, path, requests)
+        lines.append(f"| {label} | {wall:.1f} ms | {cpu:.1f} ms |")
+        pages_figures["conflicts page"] = {"wall_ms": round(wall, 2), "cpu_ms": round(cpu, 2)}
         context.close()
     return "\n".join(lines), figures
 

@@ -39,11 +39,12 @@ import requests  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.desk_setup import drug_x_records, refresh_env  # noqa: E402
 from evidence.services import accounts  # noqa: E402
 from evidence.store.db import Database  # noqa: E402
 from evidence.store.models import Verdict  # noqa: E402
 from tests.claims_files import one_query_claims  # noqa: E402
-from tests.desk_data import csrf_of, desk_record  # noqa: E402
+from tests.desk_data import csrf_of  # noqa: E402
 from tests.eutils_server import EutilsServer  # noqa: E402
 
 TERM = "drug x[tiab] AND pain[tiab]"
@@ -61,23 +62,6 @@ class Reviewer:
     recorded: list[tuple[str, str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-def records_for(pmids: list[str]) -> dict[str, bytes]:
-    designs = ["Meta-Analysis", "Randomized Controlled Trial", "Observational Study", "Review"]
-    return {
-        pmid: desk_record(
-            pmid,
-            title=f"Drug X and pain relief in trial {n}",
-            abstract=[
-                ("BACKGROUND", f"Drug X was given to {n % 300 + 10} adults with chronic pain."),
-                ("CONCLUSIONS", "Drug X relieves pain compared with placebo."),
-            ],
-            year=1990 + n % 35,
-            types=[designs[n % len(designs)]],
-        )
-        for n, pmid in enumerate(pmids)
-    }
 
 
 def fresh_database(admin_url: str) -> str:
@@ -163,7 +147,7 @@ def measure(reviewers: int, verdicts: int, studies: int, new: int) -> tuple[str,
         return "EVIDENCE_TEST_POSTGRES_URL is not set: the team benchmark needs PostgreSQL.", {}
     url = fresh_database(admin_url)
     pmids = [str(60_000_000 + n) for n in range(studies + new)]
-    records = records_for(pmids)
+    records = drug_x_records(pmids)
     try:
         with (
             tempfile.TemporaryDirectory() as tmp,
@@ -174,10 +158,7 @@ def measure(reviewers: int, verdicts: int, studies: int, new: int) -> tuple[str,
             env = {
                 **os.environ,
                 "PYTHONPATH": str(ROOT),
-                "EVIDENCE_EUTILS_URL": server.url,
-                "EVIDENCE_DATABASE_URL": url,
-                "EVIDENCE_RATE_FILE": str(folder / "rate"),
-                "NCBI_API_KEY": "0" * 36,
+                **refresh_env(server.url, url, folder),
                 "EVIDENCE_SECRET_KEY": "bench-team-" + uuid.uuid4().hex,
             }
             first = evidence(env, "refresh", str(claims), stderr=subprocess.PIPE)

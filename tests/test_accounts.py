@@ -125,13 +125,15 @@ def test_disable_and_passwd_end_sessions_and_change_sign_in(database_url: str) -
     assert sign_in(database_url, "ann", PASSWORD) is None
     second = sign_in(database_url, "ann", OTHER)
     assert second is not None and session_ok(second.generation)
-    assert users(database_url, "disable", "ann").exit_code == 0
+    disabled = users(database_url, "disable", "ann")
+    assert disabled.exit_code == 0 and disabled.stderr == "disabled account 'ann'\n"
     assert not session_ok(second.generation)
     assert sign_in(database_url, "ann", OTHER) is None  # disabled: the right password fails
     assert "ann\treviewer\tdisabled" in users(database_url, "list").stdout
     with Database(database_url, create=False).session() as session:
         assert not accounts.team_mode(session)  # no enabled account left
-    assert users(database_url, "enable", "ann").exit_code == 0
+    enabled = users(database_url, "enable", "ann")
+    assert enabled.exit_code == 0 and enabled.stderr == "enabled account 'ann'\n"
     assert sign_in(database_url, "ann", OTHER) is not None
 
 

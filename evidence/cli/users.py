@@ -86,11 +86,7 @@ def list_command(app: App, as_json: bool) -> None:
 @pass_app
 def disable_command(app: App, name: str) -> None:
     """Disable NAME: it can no longer sign in, and its open sessions end."""
-    from evidence.services.accounts import set_disabled
-
-    with app.database(create=False).session(write=True) as session:
-        set_disabled(session, name, disabled=True)
-    message(f"disabled account {name!r}", quiet=app.quiet)
+    _set_disabled(app, name, disabled=True)
 
 
 @users_group.command("enable")
@@ -98,11 +94,17 @@ def disable_command(app: App, name: str) -> None:
 @pass_app
 def enable_command(app: App, name: str) -> None:
     """Enable NAME again (with its old password)."""
+    _set_disabled(app, name, disabled=False)
+
+
+def _set_disabled(app: App, name: str, *, disabled: bool) -> None:
+    """Disable or enable the account ``name`` and say so on stderr."""
     from evidence.services.accounts import set_disabled
 
     with app.database(create=False).session(write=True) as session:
-        set_disabled(session, name, disabled=False)
-    message(f"enabled account {name!r}", quiet=app.quiet)
+        set_disabled(session, name, disabled=disabled)
+    state = "disabled" if disabled else "enabled"
+    message(f"{state} account {name!r}", quiet=app.quiet)
 
 
 @users_group.command("passwd")

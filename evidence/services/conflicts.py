@@ -29,6 +29,7 @@ from evidence.domain.review import (
 from evidence.domain.views import ArticleArg, StudyInfo, study_order
 from evidence.domain.vocab import KIND_RESOLUTION, VERDICTS, role_can
 from evidence.services.review import VerdictRow, verdict_info
+from evidence.store import conflicts as conflict_store
 from evidence.store import reads, verdicts, writes
 from evidence.store import review as review_store
 
@@ -52,14 +53,16 @@ def conflicts(
     session: Session, claim_key: str | None = None, *, slug: ArticleArg = None
 ) -> list[Conflict]:
     """The unresolved conflicts of the claim set (or of one claim), claim by claim, in
-    evidence order (one loaded report: a fixed number of statements)."""
-    report = reads.read_report(session, reads.resolve_claim_set(session, slug), with_pmids=False)
-    keys = [c.key for c in report.claims]
+    evidence order (only the pairs whose verdicts differ are read: a fixed number of
+    statements)."""
+    ref = reads.resolve_claim_set(session, slug)
+    claims = conflict_store.disputed_claims(session, ref, claim_key)
+    keys = [c.key for c in claims]
     if claim_key is not None and claim_key not in keys:
         raise UnknownClaimError.of("claim", claim_key, keys)
     return [
         _conflict(claim.key, study, claim.review)
-        for claim in report.claims
+        for claim in claims
         if claim_key is None or claim.key == claim_key
         for study in sorted(claim.studies, key=study_order)
         if in_conflict(study.verdicts, claim.review)

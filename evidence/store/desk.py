@@ -17,7 +17,6 @@ page shows, each read in a fixed number of statements:
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,7 @@ from evidence.store.models import (
 )
 from evidence.store.reads import RETRACTION_LINK, _author_name, _study
 from evidence.store.review import effective
+from evidence.store.verdicts import VERDICT_INFO_COLUMNS, join_judged, json_words, verdict_info_of
 
 _LIKE_ESCAPE = "\\"
 
@@ -174,25 +174,15 @@ def verdict_rows(
 ) -> list[VerdictRow]:
     """The claim's verdict rows (of one ``pmid``; with ids in ``(after, upto]``), oldest
     first, each with the judged record's stored hash and flags (1 statement)."""
-    judged = ClaimStatement.__table__.alias("judged")
-    query = (
+    query = join_judged(
         select(
             Verdict.id,
             Verdict.pmid,
-            Verdict.reviewer,
-            Verdict.verdict,
-            Verdict.note,
-            Verdict.created_at,
-            Verdict.record_sha256,
-            cast(Verdict.flags_at_review, Text).label("flags_at_review"),
-            Verdict.kind,
-            Verdict.reason,
-            judged.c.version,
+            *VERDICT_INFO_COLUMNS,
             Article.record_sha256.label("stored_sha256"),
             cast(Article.flags, Text).label("flags"),
         )
         .join(Article, Article.pmid == Verdict.pmid)
-        .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
         .where(Verdict.claim_id == claim.id, Verdict.id > after)
         .order_by(Verdict.created_at, Verdict.id)
     )
@@ -204,20 +194,9 @@ def verdict_rows(
         VerdictRow(
             row.id,
             row.pmid,
-            VerdictInfo(
-                row.reviewer,
-                row.verdict,
-                row.note,
-                as_utc(row.created_at),
-                row.record_sha256,
-                _words(row.flags_at_review),
-                statement_version=row.version,
-                current_wording=row.version == claim.statement_version,
-                kind=row.kind,
-                reason=row.reason,
-            ),
+            verdict_info_of(row, claim.statement_version),
             row.stored_sha256,
-            _words(row.flags),
+            json_words(row.flags),
         )
         for row in session.execute(query)
     ]
@@ -258,7 +237,7 @@ def linked_studies(session: Session, claim_id: int) -> list[LinkedStudy]:
         )
     )
     return [
-        LinkedStudy(pmid, level, frozenset(_words(flags)))
+        LinkedStudy(pmid, level, frozenset(json_words(flags)))
         for pmid, level, flags in session.execute(query)
     ]
 
@@ -371,13 +350,6 @@ def is_linked(session: Session, claim_id: int, pmid: str) -> bool:
         )
         or 0
     ) > 0
-
-
-def _words(json_text: str | None) -> tuple[str, ...]:
-    """A JSON list of words (read as text: the JSON type's processing costs more)."""
-    if not json_text or json_text == "[]":
-        return ()
-    return tuple(str(w) for w in json.loads(json_text) or ())
 
 
 def like_escape(text: str) -> str:

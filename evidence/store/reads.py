@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, select
 from sqlalchemy.orm import Session
 
 import evidence
@@ -21,6 +21,7 @@ from evidence.domain.errors import NothingStoredError, UnknownArticleError
 from evidence.domain.notices import PUBMED, RETRACTED, RETRACTION_WATCH, notice_flag_names
 from evidence.domain.records import AbstractSection, Author, MeshHeading
 from evidence.domain.records import Article as Record
+from evidence.domain.review import ReviewProtocol
 from evidence.domain.views import (
     ArticleArg,
     ArticleInfo,
@@ -52,6 +53,7 @@ from evidence.store.models import (
     SearchRunPmid,
     Verdict,
 )
+from evidence.store.verdicts import VERDICT_INFO_COLUMNS, join_judged, verdict_info_of
 
 RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
@@ -84,14 +86,7 @@ def read_report(
     ``details=False`` leaves the studies' authors and abstracts out (read them in batches
     with :func:`read_studies`).
     """
-    rows = session.execute(
-        select(Claim, ClaimSet)
-        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
-        .where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
-        .order_by(Claim.position, Claim.id)
-    ).all()
-    claims = [claim for claim, _ in rows]
-    protocols = {claim.id: review.effective(claim_set, claim) for claim, claim_set in rows}
+    claims = active_claims(session, ref.id)
     queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
     studies = _studies_by_claim(session, ref.id, details=details)
     refreshes = _refreshes(session, ref.id)
@@ -107,12 +102,24 @@ def read_report(
                 c.section,
                 tuple(queries[c.id]),
                 tuple(studies[c.id]),
-                review=protocols[c.id],
+                review=protocol,
             )
-            for c in claims
+            for c, protocol in claims
         ),
         refreshes=refreshes,
     )
+
+
+def active_claims(session: Session, claim_set_id: int) -> list[tuple[Claim, ReviewProtocol]]:
+    """The set's active claims in order, each with the review protocol that applies to it
+    (one statement)."""
+    rows = session.execute(
+        select(Claim, ClaimSet)
+        .join(ClaimSet, ClaimSet.id == Claim.claim_set_id)
+        .where(Claim.claim_set_id == claim_set_id, Claim.active.is_(True))
+        .order_by(Claim.position, Claim.id)
+    )
+    return [(claim, review.effective(claim_set, claim)) for claim, claim_set in rows]
 
 
 def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
@@ -355,7 +362,10 @@ _ABSTRACT_COLUMNS = (Article.abstract, Article.abstract_sections)
 
 
 def _active_links(
-    claim_set_id: int, claim_key: str | None = None, pmids: Sequence[str] | None = None
+    claim_set_id: int,
+    claim_key: str | None = None,
+    pmids: Sequence[str] | None = None,
+    pairs: Subquery | None = None,
 ) -> Subquery:
     query = (
         select(
@@ -380,7 +390,14 @@ def _active_links(
         query = query.where(Claim.key == claim_key)
     if pmids is not None:
         query = query.where(ClaimArticle.pmid.in_(pmids))
+    if pairs is not None:
+        query = query.join(pairs, _pair_is(pairs, ClaimArticle.claim_id, ClaimArticle.pmid))
     return query.subquery()
+
+
+def _pair_is(pairs: Subquery, claim_id: Any, pmid: Any) -> ColumnElement[bool]:
+    """The join condition that keeps a query to the (claim_id, pmid) rows of ``pairs``."""
+    return and_(pairs.c.claim_id == claim_id, pairs.c.pmid == pmid)
 
 
 def read_studies(
@@ -400,10 +417,12 @@ def _studies_by_claim(
     details: bool = True,
     claim_key: str | None = None,
     pmids: Sequence[str] | None = None,
+    pairs: Subquery | None = None,
 ) -> defaultdict[int, list[StudyInfo]]:
     """Each claim's studies in study order; ``details=False`` leaves authors and abstracts
-    out (what summaries, filters, charts and study order need, for every study at once)."""
-    links = _active_links(claim_set_id, claim_key, pmids)
+    out (what summaries, filters, charts and study order need, for every study at once);
+    ``pairs``: only these (claim_id, pmid) pairs."""
+    links = _active_links(claim_set_id, claim_key, pmids, pairs)
     linked = select(links.c.link_pmid).distinct()
     authors = _authors(session, linked) if details else {}
     types = _types(session, linked)
@@ -411,7 +430,7 @@ def _studies_by_claim(
         ArticleLink.pmid.in_(linked), ArticleLink.ref_type == RETRACTION_LINK
     )
     retraction_noted = set(session.scalars(noted.distinct()))
-    verdicts = _verdicts(session, claim_set_id, claim_key=claim_key, pmids=pmids)
+    verdicts = _verdicts(session, claim_set_id, claim_key=claim_key, pmids=pmids, pairs=pairs)
     columns = (*_ARTICLE_COLUMNS, *(_ABSTRACT_COLUMNS if details else ()))
     rows = session.execute(select(links, *columns).join(Article, Article.pmid == links.c.link_pmid))
     by_claim: defaultdict[int, list[StudyInfo]] = defaultdict(list)
@@ -472,6 +491,7 @@ def _verdicts(
     *,
     claim_key: str | None = None,
     pmids: Sequence[str] | None = None,
+    pairs: Subquery | None = None,
 ) -> dict[tuple[int, str], list[VerdictInfo]]:
     """Every verdict of the claim set (or of one claim's ``pmids``) with the wording version
     it judged, in one query."""
@@ -480,24 +500,11 @@ def _verdicts(
         .group_by(ClaimStatement.claim_id)
         .subquery()
     )
-    judged = ClaimStatement.__table__.alias("judged")
-    query = (
+    query = join_judged(
         select(
-            Verdict.claim_id,
-            Verdict.pmid,
-            Verdict.reviewer,
-            Verdict.verdict,
-            Verdict.note,
-            Verdict.created_at,
-            Verdict.record_sha256,
-            Verdict.flags_at_review,
-            Verdict.kind,
-            Verdict.reason,
-            judged.c.version,
-            current.c.version.label("latest"),
+            Verdict.claim_id, Verdict.pmid, *VERDICT_INFO_COLUMNS, current.c.version.label("latest")
         )
         .join(Claim, Claim.id == Verdict.claim_id)
-        .join(judged, judged.c.id == Verdict.statement_id, isouter=True)
         .join(current, current.c.claim_id == Verdict.claim_id, isouter=True)
         .where(Claim.claim_set_id == claim_set_id)
         .order_by(Verdict.created_at, Verdict.id)
@@ -506,21 +513,11 @@ def _verdicts(
         query = query.where(Claim.key == claim_key)
     if pmids is not None:
         query = query.where(Verdict.pmid.in_(pmids))
+    if pairs is not None:
+        query = query.join(pairs, _pair_is(pairs, Verdict.claim_id, Verdict.pmid))
     found: dict[tuple[int, str], list[VerdictInfo]] = defaultdict(list)
     for row in session.execute(query):
-        info = VerdictInfo(
-            row.reviewer,
-            row.verdict,
-            row.note,
-            as_utc(row.created_at),
-            row.record_sha256,
-            tuple(row.flags_at_review or ()),
-            statement_version=row.version,
-            current_wording=row.version == row.latest,
-            kind=row.kind,
-            reason=row.reason,
-        )
-        found[(row.claim_id, row.pmid)].append(info)
+        found[(row.claim_id, row.pmid)].append(verdict_info_of(row, row.latest))
     return found
 
 

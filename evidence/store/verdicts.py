@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Text, cast, func, select
 from sqlalchemy.orm import Session
 
-from evidence.domain.audit import utcnow
+from evidence.domain.audit import as_utc, utcnow
 from evidence.domain.notices import notice_flag_names
+from evidence.domain.review import VerdictInfo
 from evidence.domain.vocab import KIND_VERDICT
 from evidence.store.models import Article, ClaimArticle, ClaimStatement, Verdict
+
+_JUDGED = ClaimStatement.__table__.alias("judged")
+
+# What a VerdictInfo is made of: select them, add the judged wording with
+# :func:`join_judged`, map each row with :func:`verdict_info_of`.
+VERDICT_INFO_COLUMNS = (
+    Verdict.reviewer,
+    Verdict.verdict,
+    Verdict.note,
+    Verdict.created_at,
+    Verdict.record_sha256,
+    cast(Verdict.flags_at_review, Text).label("flags_at_review"),
+    Verdict.kind,
+    Verdict.reason,
+    _JUDGED.c.version.label("judged_version"),
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,35 @@ class VerdictRecord:
     current_wording: bool = True
     kind: str = KIND_VERDICT
     reason: str | None = None
+
+
+def join_judged(query: Select[Any]) -> Select[Any]:
+    """``query`` (over :data:`VERDICT_INFO_COLUMNS`) joined to the wording each verdict judged."""
+    return query.join(_JUDGED, _JUDGED.c.id == Verdict.statement_id, isouter=True)
+
+
+def verdict_info_of(row: Any, current_version: int | None) -> VerdictInfo:
+    """A row of :data:`VERDICT_INFO_COLUMNS` as a VerdictInfo; ``current_version``: the
+    claim's wording now."""
+    return VerdictInfo(
+        row.reviewer,
+        row.verdict,
+        row.note,
+        as_utc(row.created_at),
+        row.record_sha256,
+        json_words(row.flags_at_review),
+        statement_version=row.judged_version,
+        current_wording=row.judged_version == current_version,
+        kind=row.kind,
+        reason=row.reason,
+    )
+
+
+def json_words(json_text: str | None) -> tuple[str, ...]:
+    """A JSON list of words (read as text: the JSON type's processing costs more)."""
+    if not json_text or json_text == "[]":
+        return ()
+    return tuple(str(w) for w in json.loads(json_text) or ())
 
 
 def linked_record(session: Session, claim_id: int, pmid: str) -> LinkedRecord | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -33,6 +33,7 @@ from evidence.services.desk.filters import PairState, pair_state
 from evidence.store import desk as store
 
 MAX_CLAIMS: Final = 32
+MAX_SEARCHES: Final = 64  # searches remembered per index
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ClaimIndex:
     pairs: Mapping[str, store.JudgedPair]
     _states: dict[str, Mapping[str, PairState]] = field(default_factory=dict, compare=False)
     _positions: dict[str, int] = field(default_factory=dict, compare=False)
+    _hits: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     def position(self, pmid: str) -> int:
         """Where ``pmid`` stands in study order (-1: not an active study of the claim)."""
@@ -63,6 +65,16 @@ class ClaimIndex:
     def memoised_states(self) -> dict[str, Mapping[str, PairState]]:
         """The states computed so far, by reviewer (a copy)."""
         return dict(self._states)
+
+    def search_hits(self, search: str, find: Callable[[str], set[str]]) -> frozenset[str]:
+        """The PMIDs matching ``search``, as ``find`` answers it (memoised: what a search
+        reads, titles, abstracts and links, only changes with the data generation)."""
+        found = self._hits.get(search)
+        if found is None:
+            found = frozenset(find(search))
+            if len(self._hits) < MAX_SEARCHES:
+                self._hits[search] = found
+        return found
 
     def states(self, reviewer: str) -> Mapping[str, PairState]:
         """PMID -> state for ``reviewer``, for every pair with a verdict row (memoised)."""
@@ -165,4 +177,5 @@ def _with_new_verdicts(
         watermark,
         pairs,
         states,
+        _hits=known._hits,  # the same generation: verdicts change no search
     )

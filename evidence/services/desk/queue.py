@@ -3,13 +3,15 @@ the study before or after one in it.
 
 Order, level and flags come from the claim's in-memory index
 (:mod:`evidence.services.desk.index`), states from its verdict pairs by the domain's rules;
-only a search over title and abstract and the page's own rows are read from SQL.
+only a search over title and abstract (once per data generation, then remembered by the
+index) and the page's own rows are read from SQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Final
 
 from sqlalchemy.orm import Session
@@ -135,11 +137,15 @@ def queue_test(
     blind: bool,
     needed: int = 1,
 ) -> Callable[[store.LinkedStudy], bool]:
-    """Whether a study of the claim passes ``flt`` for ``reviewer`` (a search runs once, in
-    SQL, when the filter has one)."""
+    """Whether a study of the claim passes ``flt`` for ``reviewer`` (a search runs in SQL
+    once per data generation, when the filter has one)."""
     states = index.states(reviewer)
     unjudged_passes = NOT_JUDGED_STATE.passes(flt, blind=blind, needed=needed)
-    hits = store.matching_pmids(session, index.claim_id, flt.search) if flt.search else None
+    hits = (
+        index.search_hits(flt.search, partial(store.matching_pmids, session, index.claim_id))
+        if flt.search
+        else None
+    )
 
     def accepts(study: store.LinkedStudy) -> bool:
         if flt.level is not None and study.level != flt.level:
