@@ -5,8 +5,10 @@ for a refresh's tens of thousands of child rows that was most of the cost of sto
 table's rows are tuples in a fixed column order; the bind processors SQLAlchemy would apply
 (JSON text, SQLite's datetime strings, booleans) run once per column and distinct object
 (a batch's shared timestamp, its empty tuples); the statement goes to the driver as it is:
-one ``executemany`` on SQLite, pages of multi-row ``VALUES`` on PostgreSQL (what
-SQLAlchemy's "insertmanyvalues" does).
+one ``executemany`` on SQLite; on PostgreSQL one statement whose parameters are the columns
+as arrays (sent in binary) that ``unnest`` turns back into rows: psycopg parses a long
+multi-row ``VALUES`` statement (SQLAlchemy's "insertmanyvalues") again in Python each time,
+and its ``executemany`` spends Python time per row.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def insert_tuples(
     spec = _Spec(table.name, tuple(columns), tuple(conflict), tuple(update))
     values = processed(table, spec.columns, rows, dialect)
     if dialect.name == "sqlite":
-        connection.exec_driver_sql(_insert_sql(dialect, spec, "?", 1), values)
+        connection.exec_driver_sql(_values_sql(dialect, spec), values)
     elif dialect.name == "postgresql":
         arrays = tuple(map(list, zip(*values, strict=True)))
         connection.exec_driver_sql(_unnest_sql(table, spec, dialect), arrays)
@@ -101,9 +103,10 @@ class _Spec(NamedTuple):
 
 
 @lru_cache(maxsize=64)
-def _insert_sql(dialect: Dialect, spec: _Spec, mark: str, rows: int) -> str:
-    row = "(" + ", ".join([mark] * len(spec.columns)) + ")"
-    return _insert_from(dialect, spec, f"VALUES {', '.join([row] * rows)}")
+def _values_sql(dialect: Dialect, spec: _Spec) -> str:
+    """SQLite: a one-row ``INSERT`` for ``executemany``."""
+    marks = ", ".join(["?"] * len(spec.columns))
+    return _insert_from(dialect, spec, f"VALUES ({marks})")
 
 
 @lru_cache(maxsize=64)
