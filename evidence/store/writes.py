@@ -6,15 +6,17 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from evidence.domain import records
 from evidence.domain.audit import utcnow
 from evidence.domain.claims import ClaimsFile, ReviewSpec
 from evidence.domain.errors import UnknownClaimError
+from evidence.store import bulk
 from evidence.store.models import (
     Article,
     ArticleAuthor,
@@ -27,7 +29,7 @@ from evidence.store.models import (
     ClaimStatement,
     Query,
 )
-from evidence.store.upsert import chunks, insert_rows, upsert
+from evidence.store.upsert import chunks, upsert
 
 # --- claims ------------------------------------------------------------------------------
 
@@ -175,26 +177,38 @@ Grades = Mapping[str, Mapping[str, Any]]  # pmid -> grade columns (see services.
 def store_articles(session: Session, articles: Sequence[records.Article], grades: Grades) -> int:
     """Upsert records with their grade columns, replace their child rows. Returns how many.
 
-    Core executemany throughout; the child rows of a record stored before are deleted
-    first (one lookup of the batch's stored PMIDs: new records have none to delete).
+    Rows are plain tuples written by :mod:`evidence.store.bulk` (a statement per table and
+    page, not per row); the child rows of the batch's records are deleted first (a no-op for new
+    records, cheaper than looking up which were stored).
     """
     if not articles:
         return 0
     now = utcnow()
-    rows = [{**grades[a.pmid], **_article_row(a, now)} for a in articles]
-    update_columns = [c for c in rows[0] if c not in ("pmid", "first_stored_at")]
-    stored = stored_pmids(session, [a.pmid for a in articles])
-    upsert(session, Article.__table__, rows, keys=["pmid"], update=update_columns)  # type: ignore[arg-type]
-    _delete_children(session, [a.pmid for a in articles if a.pmid in stored])
-    for model, rows_of in _CHILD_ROWS:
-        insert_rows(session, model.__table__, _children(articles, rows_of))
+    grade_names = tuple(grades[articles[0].pmid])
+    grade_values = _getter(grade_names)
+    rows = [_article_row(a, now) + grade_values(grades[a.pmid]) for a in articles]
+    columns = ARTICLE_COLUMNS + grade_names
+    update = [c for c in columns if c not in ("pmid", "first_stored_at")]
+    bulk.insert_tuples(session, _table(Article), columns, rows, conflict=["pmid"], update=update)
+    pmids = [a.pmid for a in articles]
+    for model, child_columns, rows_of in CHILD_ROWS:
+        table = _table(model)
+        bulk.delete_keys(session, table, "pmid", pmids)
+        child_rows = [row for article in articles for row in rows_of(article)]
+        bulk.insert_tuples(session, table, child_columns, child_rows)
     return len(articles)
 
 
-def _delete_children(session: Session, pmids: Sequence[str]) -> None:
-    for model in (ArticleAuthor, ArticlePublicationType, ArticleMesh, ArticleLink):
-        for batch in chunks(pmids):
-            session.execute(delete(model).where(model.pmid.in_(batch)))
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function returning a mapping's values for ``names``, as a tuple."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda mapping: (mapping[name],)
+    return cast(Callable[[Mapping[str, Any]], tuple[Any, ...]], itemgetter(*names))
 
 
 def stale_grades(session: Session, rules_version: str) -> Iterable[list[tuple[str, bytes]]]:
@@ -220,99 +234,119 @@ def update_grades(session: Session, grades: Grades) -> int:
     return len(rows)
 
 
-def _article_row(article: records.Article, now: datetime) -> dict[str, Any]:
-    return {
-        "pmid": article.pmid,
-        "pmid_version": article.pmid_version,
-        "record_type": article.record_type,
-        "title": article.title,
-        "abstract": article.abstract,
-        "abstract_sections": [
+ARTICLE_COLUMNS = (
+    "pmid",
+    "pmid_version",
+    "record_type",
+    "title",
+    "abstract",
+    "abstract_sections",
+    "journal",
+    "journal_abbrev",
+    "issn",
+    "volume",
+    "issue",
+    "pages",
+    "year",
+    "pub_date",
+    "doi",
+    "pmc",
+    "languages",
+    "keywords",
+    "medline_status",
+    "record_sha256",
+    "raw_xml",
+    "first_stored_at",
+    "updated_at",
+    "checked_at",
+)
+
+
+def _article_row(article: records.Article, now: datetime) -> tuple[Any, ...]:
+    """A record's row, in the order of ``ARTICLE_COLUMNS`` (grade columns come apart)."""
+    return (
+        article.pmid,
+        article.pmid_version,
+        article.record_type,
+        article.title,
+        article.abstract,
+        [
             {"text": s.text, "label": s.label, "nlm_category": s.nlm_category}
             for s in article.abstract_sections
         ],
-        "journal": article.journal,
-        "journal_abbrev": article.journal_abbrev,
-        "issn": article.issn,
-        "volume": article.volume,
-        "issue": article.issue,
-        "pages": article.pages,
-        "year": article.year,
-        "pub_date": article.pub_date,
-        "doi": article.doi,
-        "pmc": article.pmc,
-        "languages": list(article.languages),
-        "keywords": list(article.keywords),
-        "medline_status": article.medline_status,
-        "record_sha256": hashlib.sha256(article.raw_xml).hexdigest(),
-        "raw_xml": article.raw_xml,
-        "first_stored_at": now,
-        "updated_at": now,
-        "checked_at": now,
-    }
+        article.journal,
+        article.journal_abbrev,
+        article.issn,
+        article.volume,
+        article.issue,
+        article.pages,
+        article.year,
+        article.pub_date,
+        article.doi,
+        article.pmc,
+        article.languages,
+        article.keywords,
+        article.medline_status,
+        hashlib.sha256(article.raw_xml).hexdigest(),
+        article.raw_xml,
+        now,
+        now,
+        now,
+    )
 
 
-def _children(articles: Sequence[records.Article], rows_of: Any) -> list[dict[str, Any]]:
-    return [row for article in articles for row in rows_of(article)]
+# Child rows are tuples in their table's column order; JSON columns get the record's tuples
+# as they are (stored as the same JSON text as lists).
+AUTHOR_COLUMNS = (
+    "pmid",
+    "position",
+    "last_name",
+    "fore_name",
+    "initials",
+    "collective_name",
+    "affiliations",
+    "orcid",
+)
+TYPE_COLUMNS = ("pmid", "position", "name", "ui")
+MESH_COLUMNS = ("pmid", "position", "descriptor", "ui", "major", "qualifiers", "major_qualifiers")
+LINK_COLUMNS = ("pmid", "position", "ref_type", "ref_pmid", "ref_source")
 
 
-def _author_rows(article: records.Article) -> list[dict[str, Any]]:
+def _author_rows(article: records.Article) -> list[tuple[Any, ...]]:
     pmid = article.pmid
     return [
-        {
-            "pmid": pmid,
-            "position": i,
-            "last_name": a.last_name,
-            "fore_name": a.fore_name,
-            "initials": a.initials,
-            "collective_name": a.collective_name,
-            "affiliations": list(a.affiliations),
-            "orcid": a.orcid,
-        }
+        (pmid, i, a.last_name, a.fore_name, a.initials, a.collective_name, a.affiliations, a.orcid)
         for i, a in enumerate(article.authors)
     ]
 
 
-def _type_rows(article: records.Article) -> list[dict[str, Any]]:
-    return [
-        {"pmid": article.pmid, "position": i, "name": t.name, "ui": t.ui}
-        for i, t in enumerate(article.publication_types)
-    ]
+def _type_rows(article: records.Article) -> list[tuple[Any, ...]]:
+    pmid = article.pmid
+    return [(pmid, i, t.name, t.ui) for i, t in enumerate(article.publication_types)]
 
 
-def _mesh_rows(article: records.Article) -> list[dict[str, Any]]:
+def _mesh_rows(article: records.Article) -> list[tuple[Any, ...]]:
+    pmid = article.pmid
     return [
-        {
-            "pmid": article.pmid,
-            "position": i,
-            "descriptor": m.descriptor,
-            "ui": m.ui,
-            "major": m.major,
-            "qualifiers": list(m.qualifiers),
-            "major_qualifiers": list(m.major_qualifiers),
-        }
+        (pmid, i, m.descriptor, m.ui, m.major, m.qualifiers, m.major_qualifiers)
         for i, m in enumerate(article.mesh_headings)
     ]
 
 
-def _link_rows(article: records.Article) -> list[dict[str, Any]]:
+def _link_rows(article: records.Article) -> list[tuple[Any, ...]]:
+    pmid = article.pmid
     return [
-        {
-            "pmid": article.pmid,
-            "position": i,
-            "ref_type": c.ref_type,
-            "ref_pmid": c.pmid,
-            "ref_source": c.ref_source,
-        }
+        (pmid, i, c.ref_type, c.pmid, c.ref_source)
         for i, c in enumerate(article.comments_corrections)
     ]
 
 
-_CHILD_ROWS: tuple[tuple[Any, Callable[[records.Article], list[dict[str, Any]]]], ...] = (
-    (ArticleAuthor, _author_rows),
-    (ArticlePublicationType, _type_rows),
-    (ArticleMesh, _mesh_rows),
-    (ArticleLink, _link_rows),
+RowsOf = Callable[[records.Article], list[tuple[Any, ...]]]
+CHILD_ROWS: tuple[tuple[Any, tuple[str, ...], RowsOf], ...] = (
+    (ArticleAuthor, AUTHOR_COLUMNS, _author_rows),
+    (ArticlePublicationType, TYPE_COLUMNS, _type_rows),
+    (ArticleMesh, MESH_COLUMNS, _mesh_rows),
+    (ArticleLink, LINK_COLUMNS, _link_rows),
 )
 
 
