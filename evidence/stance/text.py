@@ -27,6 +27,7 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "fig.", "no.", "ca.")
 _ABBREVIATION = re.compile("|".join(re.escape(a) for a in _ABBREVIATIONS), re.IGNORECASE)
+_ABBREVIATION_LOWER = re.compile("|".join(re.escape(a) for a in _ABBREVIATIONS))
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _FIELD_TAG = re.compile(r"\[[^\]]*\]")
 _BOOLEAN = re.compile(r"\b(?:AND|OR|NOT)\b")
@@ -61,6 +62,12 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+@lru_cache(maxsize=65_536)
+def content_term(token: str) -> str:
+    """The stemmed term of a token, '' for a stopword or a one-letter word. Cached."""
+    return stem(token) if token not in STOPWORDS and len(token) > 1 else ""
+
+
 @lru_cache(maxsize=4096)
 def content_terms(text: str) -> tuple[str, ...]:
     """Stemmed tokens of ``text`` without stopwords or one-letter words, in order.
@@ -70,18 +77,37 @@ def content_terms(text: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1)
 
 
+def term_set(text: str) -> frozenset[str]:
+    """``frozenset(content_terms(text))``, each distinct token stemmed once."""
+    terms = {content_term(t) for t in set(tokens(text))}
+    terms.discard("")
+    return frozenset(terms)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split ``text`` into sentences, not breaking after ``e.g.``, ``et al.``, ``vs.``..."""
-    protected = _ABBREVIATION.sub(lambda m: m[0].replace(".", "\0"), text)
+    protected = _ABBREVIATION.sub(_protect, text) if _may_abbreviate(text) else text
     parts = _SENTENCE_END.split(protected)
     return [p.replace("\0", ".").strip() for p in parts if p.strip()]
 
 
+def _protect(match: re.Match[str]) -> str:
+    return match[0].replace(".", "\0")
+
+
+def _may_abbreviate(text: str) -> bool:
+    """False only when ``text`` surely holds no abbreviation: a quick case-sensitive scan of
+    the lower-cased text, exact for ASCII (where lower-casing is one to one)."""
+    return not text.isascii() or _ABBREVIATION_LOWER.search(text.lower()) is not None
+
+
+@lru_cache(maxsize=4096)
 def query_terms(term: str) -> tuple[str, ...]:
     """The plain words of a PubMed query term, stemmed, without duplicates, in order.
 
     Field tags (``[mh]``, ``[tiab]``), booleans, quotes, parentheses and wildcards go;
     ``"N-methyl-D-aspartate"[tiab]`` gives ``n``, ``methyl``... minus one-letter words.
+    Cached: annotation reads the same claim's terms for every linked study.
     """
     text = _QUERY_PUNCT.sub(" ", _BOOLEAN.sub(" ", _FIELD_TAG.sub(" ", term)))
     return unique(content_terms(text))
