@@ -116,3 +116,14 @@ def test_text_helpers_answer_as_before() -> None:
     for sample in samples:
         assert text.split_sentences(sample) == ref_text.split_sentences(sample)
         assert text.term_set(sample) == frozenset(ref_text.content_terms(sample))
+
+
+def test_cue_weights_as_before() -> None:
+    texts = [a.abstract for a in [*edge_cases(), *fixture_records()]]
+    if CORPUS.exists():
+        texts += [a.abstract for a in parse_articles(gzip.decompress(CORPUS.read_bytes()))]
+    texts += ["Results were limited.", "LIMITED data. No Matter. Didn't", "N'T it"]
+    pieces = [*texts, *(s for t in texts for s in text.split_sentences(t))]
+    for piece in pieces:
+        for kind in ("negative", "hedge"):
+            assert suggest.cue_weight(kind, piece) == ref_suggest.cue_weight(kind, piece), piece

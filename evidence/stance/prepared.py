@@ -121,11 +121,33 @@ def indexed_text(article: Article) -> str:
     return " ".join(indexed)
 
 
+def _joined_labels(article: Article) -> list[str] | None:
+    """The labels prefixed in ``article.abstract`` when it is its non-empty sections joined
+    by blank lines, each as ``LABEL: text`` or ``text`` (so its tokens are theirs and the
+    labels'); None when it is anything else."""
+    abstract, cursor, labels = article.abstract, 0, []
+    for section in (s for s in article.abstract_sections if s.text):
+        if cursor:
+            if not abstract.startswith("\n\n", cursor):
+                return None
+            cursor += 2
+        prefixed = f"{section.label}: {section.text}"
+        if section.label and abstract.startswith(prefixed, cursor):
+            labels.append(section.label)
+            cursor += len(prefixed)
+        elif abstract.startswith(section.text, cursor):
+            cursor += len(section.text)
+        else:
+            return None
+    return labels if cursor == len(abstract) else None
+
+
 def prepare_article(article: Article) -> PreparedArticle:
     """Split and tokenise ``article`` once for :mod:`evidence.stance`.
 
-    The abstract's terms are the union of its sentences' terms when the sentences cover the
-    very text relevance reads (splitting only drops whitespace, which no token holds).
+    The abstract's terms are the union of its sentences' terms (and its labels') when the
+    sentences cover the very text relevance reads (splitting drops only whitespace, joining
+    adds only blank lines and ``": "``, which no token holds).
     """
     sections = article.abstract_sections
     sentences = split_sentences(article.abstract) if not sections else []
@@ -133,10 +155,11 @@ def prepare_article(article: Article) -> PreparedArticle:
     conclusion = conclusion_text(article)
     if sections and not conclusion and article.abstract:
         sentences = split_sentences(article.abstract)
-    if sections and article.abstract:
+    labels = _joined_labels(article) if sections and article.abstract else ()
+    if labels is None:
         abstract_terms = term_set(article.abstract)
     else:
-        abstract_terms = frozenset().union(*(c.terms for c in candidates))
+        abstract_terms = term_set(" ".join(labels)).union(*(c.terms for c in candidates))
     return PreparedArticle(
         title=article.title,
         candidates=candidates,
