@@ -2,10 +2,11 @@
 
 Computed once per link and again when the stance method's version changes; stored on the
 link (``claim_articles``), never mixed with reviewer verdicts. The claim's statement is
-tokenised once per claim, not once per link. Links are annotated a batch at a time (their
-PMIDs listed first, then each batch's stored texts read and its annotations written), so
-memory is bounded by the batch, not by the claim's studies; the texts come from the
-stored columns the annotation reads, not from re-parsing each record's XML.
+tokenised once per claim, not once per link, and each study's texts once per link (shared
+by relevance, key sentence and stance). Links are annotated a batch at a time (their PMIDs
+listed first, then each batch's stored texts read and its annotations written), so memory
+is bounded by the batch, not by the claim's studies; the texts come from the stored
+columns the annotation reads, not from re-parsing each record's XML.
 """
 
 from __future__ import annotations
@@ -40,14 +41,14 @@ def annotate_links(
 
 def annotation(statement: str, terms: tuple[str, ...], article: Article) -> dict[str, Any]:
     """The annotation columns of one link."""
-    key = stance.key_sentence(statement, article)
-    suggestion = stance.suggest_stance(statement, article, query_terms=terms)
+    claim = stance.prepare_claim(statement, terms)
+    result = stance.annotate(claim, stance.prepare_article(article))
     return {
-        "relevance": round(stance.relevance(statement, terms, article), 4),
-        "key_sentence": key.text,
-        "key_section": key.section_label,
-        "suggested_stance": suggestion.stance,
-        "stance_sentence": suggestion.sentence,
-        "stance_cues": list(suggestion.cues),
-        "stance_version": suggestion.version,
+        "relevance": round(result.relevance, 4),
+        "key_sentence": result.key.text,
+        "key_section": result.key.section_label,
+        "suggested_stance": result.suggestion.stance,
+        "stance_sentence": result.suggestion.sentence,
+        "stance_cues": list(result.suggestion.cues),
+        "stance_version": result.suggestion.version,
     }

@@ -17,28 +17,27 @@ import math
 from collections.abc import Mapping, Sequence
 
 from evidence.domain.records import Article
-from evidence.stance.text import content_terms, query_terms, unique
+from evidence.stance.prepared import PreparedArticle, claim_terms, indexed_text
+from evidence.stance.text import term_set
+
+__all__ = [
+    "ABSTRACT_WEIGHT",
+    "article_fields",
+    "claim_terms",
+    "coverage",
+    "idf_weights",
+    "ranking_key",
+    "relevance",
+]
 
 ABSTRACT_WEIGHT = 0.7
 """Credit for a term found only in the abstract, against 1.0 in title, MeSH or keywords."""
 
 
-def claim_terms(claim_text: str, query_term_texts: Sequence[str] = ()) -> tuple[str, ...]:
-    """The stemmed content words of a claim's statement and of its query terms."""
-    words = list(content_terms(claim_text))
-    for term in query_term_texts:
-        words.extend(query_terms(term))
-    return unique(words)
-
-
 def article_fields(article: Article) -> tuple[frozenset[str], frozenset[str]]:
     """(title + MeSH + keywords terms, abstract terms) of ``article``."""
-    indexed = [article.title, *article.keywords]
-    for heading in article.mesh_headings:
-        indexed.append(heading.descriptor)
-        indexed.extend(heading.qualifiers)
     abstract = article.abstract or " ".join(s.text for s in article.abstract_sections)
-    return frozenset(content_terms(" ".join(indexed))), frozenset(content_terms(abstract))
+    return term_set(indexed_text(article)), term_set(abstract)
 
 
 def idf_weights(terms: Sequence[str], candidates: Sequence[Article]) -> dict[str, float]:
@@ -71,7 +70,23 @@ def relevance(
     weights: Mapping[str, float] = (
         idf_weights(terms, candidates) if candidates else dict.fromkeys(terms, 1.0)
     )
-    indexed, abstract = article_fields(article)
+    return _score(terms, weights, *article_fields(article))
+
+
+def coverage(terms: Sequence[str], article: PreparedArticle) -> float:
+    """:func:`relevance` without IDF weights, for a claim's terms and a prepared article."""
+    if not terms:
+        return 0.0
+    weights = dict.fromkeys(terms, 1.0)
+    return _score(terms, weights, article.indexed, article.abstract_terms)
+
+
+def _score(
+    terms: Sequence[str],
+    weights: Mapping[str, float],
+    indexed: frozenset[str],
+    abstract: frozenset[str],
+) -> float:
     found = 0.0
     for term in terms:
         if term in indexed:

@@ -24,11 +24,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from evidence.domain.records import Article
-from evidence.stance.key_sentence import conclusion_text, key_sentence
-from evidence.stance.relevance import relevance
+from evidence.stance.key_sentence import KeySentence, best_sentence
+from evidence.stance.prepared import (
+    PreparedArticle,
+    PreparedClaim,
+    prepare_article,
+    prepare_claim,
+)
+from evidence.stance.relevance import coverage
 from evidence.stance.text import split_sentences
 
 Stance = Literal["supports", "contradicts", "inconclusive", "not-relevant"]
@@ -72,7 +79,6 @@ HEDGE_CUES: tuple[tuple[str, float], ...] = (
     (r"\b(?:may|might|could|possibly|potentially|perhaps)\b", 0.3),
     (r"\b(?:however|although|but|whereas|only)\b", 0.25),
 )
-_NEGATED_CLAIM = re.compile(r"\b(?:not|no|never|without)\b|n't\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,44 @@ _COMPILED = {
     name: tuple((re.compile(p, re.IGNORECASE), w) for p, w in cues)
     for name, cues in (("negative", NEGATIVE_CUES), ("hedge", HEDGE_CUES))
 }
+_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "negative": (
+        ("significant",),
+        ("no ", "little ", "neither ", "nor "),
+        ("not ",),
+        (" not", "n't"),
+        ("failed to", "unable to"),
+        ("lack of", "absence of"),
+        ("independent of", "irrespective of", "regardless of"),
+        (
+            "unnecessary",
+            "disappointing",
+            "poor",
+            "insufficient",
+            "inadequate",
+            "unreliable",
+            "limited",
+        ),
+        ("comparable", "similar", "equivalent", "unaffected", "unchanged", "not"),
+        ("no", "without"),
+    ),
+    "hedge": (
+        ("further ",),
+        ("needed", "required", "warranted"),
+        ("inconclusive", "controversial", "unclear", "uncertain", "debatable", "equivocal"),
+        ("cannot be ",),
+        ("remain", "not ", "limited evidence"),
+        ("may", "might", "could", "possibly", "potentially", "perhaps"),
+        ("however", "although", "but", "whereas", "only"),
+    ),
+}
+"""For each cue (in order), strings one of which every match of it contains."""
+_COMPILED_LOWER = {
+    name: tuple((re.compile(p), w, needs) for (p, w), needs in zip(cues, _NEEDS[name], strict=True))
+    for name, cues in (("negative", NEGATIVE_CUES), ("hedge", HEDGE_CUES))
+}
+"""The cues matched case-sensitively, for lower-cased ASCII text: the same matches, faster,
+and skipped when the text lacks every string the cue needs."""
 
 
 def cue_weight(kind: Literal["negative", "hedge"], text: str) -> tuple[float, tuple[str, ...]]:
@@ -117,9 +161,14 @@ def cue_weight(kind: Literal["negative", "hedge"], text: str) -> tuple[float, tu
     Each cue pattern counts once; a word already inside a stronger cue's match is not
     counted again by a later, weaker one.
     """
+    if text.isascii():  # lower-casing keeps every offset, and the patterns are lower case
+        text = text.lower()
+        patterns = [(p, w) for p, w, needs in _COMPILED_LOWER[kind] if _holds_any(text, needs)]
+    else:
+        patterns = list(_COMPILED[kind])
     total, words = 0.0, []
     covered: list[tuple[int, int]] = []
-    for pattern, weight in _COMPILED[kind]:
+    for pattern, weight in patterns:
         for match in pattern.finditer(text):
             if any(s <= match.start() < e for s, e in covered):
                 continue
@@ -130,15 +179,21 @@ def cue_weight(kind: Literal["negative", "hedge"], text: str) -> tuple[float, tu
     return total, tuple(words)
 
 
+def _holds_any(text: str, needles: tuple[str, ...]) -> bool:
+    return any(needle in text for needle in needles)
+
+
 def conclusion_of(claim_text: str, article: Article) -> str:
     """The text the stance is read from: the conclusions, else key and last sentences."""
-    text = conclusion_text(article)
-    if text:
-        return text
-    key = key_sentence(claim_text, article).text
-    sentences = split_sentences(article.abstract)
-    last = sentences[-1] if sentences else ""
-    return key if key == last else f"{key} {last}".strip()
+    prepared = prepare_article(article)
+    return _conclusion(prepared, best_sentence(prepare_claim(claim_text).words, prepared))
+
+
+def _conclusion(article: PreparedArticle, key: KeySentence) -> str:
+    if article.conclusion:
+        return article.conclusion
+    last = article.last_sentence
+    return key.text if key.text == last else f"{key.text} {last}".strip()
 
 
 @dataclass(frozen=True)
@@ -153,29 +208,34 @@ class Evidence:
     negated_claim: bool
 
 
-def _split_weight(
-    kind: Literal["negative", "hedge"], text: str
-) -> tuple[tuple[float, float], tuple[str, ...]]:
-    """Cue weight of the first sentence of ``text`` and of the rest, and all cue words."""
-    sentences = split_sentences(text) or [""]
+Weights = tuple[tuple[float, float], tuple[str, ...]]
+
+
+def _split_weight(kind: Literal["negative", "hedge"], sentences: list[str]) -> Weights:
+    """Cue weight of the first of ``sentences`` and of the rest, and all cue words."""
     first, first_words = cue_weight(kind, sentences[0])
     rest, rest_words = cue_weight(kind, " ".join(sentences[1:]))
     return (first, rest), first_words + rest_words
 
 
+@lru_cache(maxsize=4096)
+def read_cues(text: str) -> tuple[Weights, Weights]:
+    """The (hedge, negative) cue weights of ``text``. Cached: claims share their studies."""
+    sentences = split_sentences(text) or [""]
+    return _split_weight("hedge", sentences), _split_weight("negative", sentences)
+
+
+def evidence_of(claim: PreparedClaim, article: PreparedArticle, key: KeySentence) -> Evidence:
+    """:func:`read_evidence` for a prepared claim and article, and the claim's key sentence."""
+    (hedge, hedge_words), (negative, negative_words) = read_cues(_conclusion(article, key))
+    relevance = coverage(claim.terms, article)
+    return Evidence(hedge, hedge_words, negative, negative_words, relevance, claim.negated)
+
+
 def read_evidence(claim_text: str, article: Article, query_terms: tuple[str, ...] = ()) -> Evidence:
     """Measure the cues of ``article``'s conclusion and its relevance to ``claim_text``."""
-    text = conclusion_of(claim_text, article)
-    hedge, hedge_words = _split_weight("hedge", text)
-    negative, negative_words = _split_weight("negative", text)
-    return Evidence(
-        hedge,
-        hedge_words,
-        negative,
-        negative_words,
-        relevance(claim_text, query_terms, article),
-        bool(_NEGATED_CLAIM.search(claim_text)),
-    )
+    claim, prepared = prepare_claim(claim_text, tuple(query_terms)), prepare_article(article)
+    return evidence_of(claim, prepared, best_sentence(claim.words, prepared))
 
 
 def decide(
@@ -202,5 +262,24 @@ def suggest_stance(
     query_terms: tuple[str, ...] = (),
 ) -> StanceSuggestion:
     """Suggest whether ``article`` supports, contradicts or leaves open ``claim_text``."""
-    stance, cues = decide(read_evidence(claim_text, article, query_terms), params)
-    return StanceSuggestion(stance, key_sentence(claim_text, article).text, cues)
+    claim = prepare_claim(claim_text, tuple(query_terms))
+    return annotate(claim, prepare_article(article), params).suggestion
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A link's machine annotation: relevance, key sentence and suggested stance."""
+
+    relevance: float
+    key: KeySentence
+    suggestion: StanceSuggestion
+
+
+def annotate(
+    claim: PreparedClaim, article: PreparedArticle, params: StanceParams = DEFAULT_PARAMS
+) -> Annotation:
+    """Relevance, key sentence and suggested stance of a prepared article for a claim."""
+    key = best_sentence(claim.words, article)
+    evidence = evidence_of(claim, article, key)
+    stance, cues = decide(evidence, params)
+    return Annotation(evidence.relevance, key, StanceSuggestion(stance, key.text, cues))

@@ -27,6 +27,7 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "fig.", "no.", "ca.")
 _ABBREVIATION = re.compile("|".join(re.escape(a) for a in _ABBREVIATIONS), re.IGNORECASE)
+_ABBREVIATION_LOWER = re.compile("|".join(re.escape(a) for a in _ABBREVIATIONS))
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _FIELD_TAG = re.compile(r"\[[^\]]*\]")
 _BOOLEAN = re.compile(r"\b(?:AND|OR|NOT)\b")
@@ -61,6 +62,15 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+_NO_TERM = frozenset({""})
+
+
+@lru_cache(maxsize=65_536)
+def content_term(token: str) -> str:
+    """The stemmed term of a token, '' for a stopword or a one-letter word. Cached."""
+    return stem(token) if token not in STOPWORDS and len(token) > 1 else ""
+
+
 @lru_cache(maxsize=4096)
 def content_terms(text: str) -> tuple[str, ...]:
     """Stemmed tokens of ``text`` without stopwords or one-letter words, in order.
@@ -70,18 +80,45 @@ def content_terms(text: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1)
 
 
+def term_set(text: str) -> frozenset[str]:
+    """``frozenset(content_terms(text))``, each distinct token stemmed once."""
+    return frozenset(map(content_term, set(_WORD.findall(text.lower())))) - _NO_TERM
+
+
 def split_sentences(text: str) -> list[str]:
     """Split ``text`` into sentences, not breaking after ``e.g.``, ``et al.``, ``vs.``..."""
-    protected = _ABBREVIATION.sub(lambda m: m[0].replace(".", "\0"), text)
-    parts = _SENTENCE_END.split(protected)
+    parts = _SENTENCE_END.split(_protect_abbreviations(text))
     return [p.replace("\0", ".").strip() for p in parts if p.strip()]
 
 
+def _protect_abbreviations(text: str) -> str:
+    """``text`` with the dots of its abbreviations replaced by NUL characters.
+
+    For ASCII text (lower-casing maps each letter to one letter, keeping every offset) the
+    abbreviations are found case-sensitively in the lower-cased text: the same spans as the
+    case-insensitive pattern, found much faster, and none at all when no substring test hits.
+    """
+    if not text.isascii():
+        return _ABBREVIATION.sub(lambda m: m[0].replace(".", "\0"), text)
+    lower = text.lower()
+    if not any(abbreviation in lower for abbreviation in _ABBREVIATIONS):
+        return text
+    parts, end = [], 0
+    for match in _ABBREVIATION_LOWER.finditer(lower):
+        start, stop = match.span()
+        parts += [text[end:start], text[start:stop].replace(".", "\0")]
+        end = stop
+    parts.append(text[end:])
+    return "".join(parts)
+
+
+@lru_cache(maxsize=4096)
 def query_terms(term: str) -> tuple[str, ...]:
     """The plain words of a PubMed query term, stemmed, without duplicates, in order.
 
     Field tags (``[mh]``, ``[tiab]``), booleans, quotes, parentheses and wildcards go;
     ``"N-methyl-D-aspartate"[tiab]`` gives ``n``, ``methyl``... minus one-letter words.
+    Cached: annotation reads the same claim's terms for every linked study.
     """
     text = _QUERY_PUNCT.sub(" ", _BOOLEAN.sub(" ", _FIELD_TAG.sub(" ", term)))
     return unique(content_terms(text))
