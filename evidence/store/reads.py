@@ -52,6 +52,7 @@ from evidence.store.models import (
     SearchRunPmid,
     Verdict,
 )
+from evidence.store.probe import NOTHING_STORED
 
 RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
@@ -122,7 +123,7 @@ def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
     stored = {c.slug: c for c in session.scalars(select(ClaimSet).order_by(ClaimSet.slug))}
     slugs = list(stored)
     if not slugs:
-        raise NothingStoredError("nothing stored yet: run `evidence refresh` first")
+        raise NothingStoredError(NOTHING_STORED)
     slug = choice.slug
     if slug is None:
         if len(slugs) == 1:
