@@ -136,7 +136,7 @@ def rereview_reason(
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FlagSource:
     """Where one flag of a study comes from: PubMed (a publication type or CommentsCorrections
     link, in ``detail``) or Retraction Watch (with the notice's date, nature and record)."""
@@ -173,7 +173,7 @@ def is_funding_type(publication_type: str) -> bool:
     return publication_type.casefold().startswith("research support")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StudyInfo:
     """A study linked to a claim. Text fields come from PubMed: untrusted plain text."""
 

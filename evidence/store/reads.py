@@ -56,6 +56,7 @@ from evidence.store.probe import NOTHING_STORED
 
 RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
+_ROWS_PER_FETCH = 2_000  # study rows fetched at a time: the result is never buffered whole
 HIDDEN_PARAMS = frozenset({"api_key", "email", "tool", "term"})  # term: its own field
 
 
@@ -82,8 +83,8 @@ def read_report(
     """The claims, queries, runs, studies and verdicts of a claim set (no changes, summaries).
 
     ``with_pmids=False`` leaves each search run's PMIDs out (one statement fewer);
-    ``details=False`` leaves the studies' authors and abstracts out (read them in batches
-    with :func:`read_studies`).
+    ``details=False`` reads the studies' index only: no authors, abstracts or texts (read
+    them in batches with :func:`read_studies`).
     """
     rows = session.execute(
         select(Claim, ClaimSet)
@@ -335,14 +336,11 @@ def _visible_params(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 # --- studies ---------------------------------------------------------------------------------
 
-# The article columns a study shows: never the raw XML, MeSH or other unused JSON columns.
-_ARTICLE_COLUMNS = (
+# The article columns every study row holds (the index: level, flags, order, re-review);
+# never the raw XML, MeSH or other unused JSON columns.
+_INDEX_COLUMNS = (
     Article.pmid,
-    Article.title,
-    Article.journal,
     Article.year,
-    Article.doi,
-    Article.pmc,
     Article.design,
     Article.design_label,
     Article.evidence_level,
@@ -352,6 +350,9 @@ _ARTICLE_COLUMNS = (
     Article.notices,
     Article.record_sha256,
 )
+# The link columns of the index; the key and stance sentences come with the details.
+_INDEX_LINK_FIELDS = ("claim_id", "link_pmid", "relevance", "suggested_stance", "first_seen_at")
+_TEXT_COLUMNS = (Article.title, Article.journal, Article.doi, Article.pmc)
 _ABSTRACT_COLUMNS = (Article.abstract, Article.abstract_sections)
 
 
@@ -402,8 +403,9 @@ def _studies_by_claim(
     claim_key: str | None = None,
     pmids: Sequence[str] | None = None,
 ) -> defaultdict[int, list[StudyInfo]]:
-    """Each claim's studies in study order; ``details=False`` leaves authors and abstracts
-    out (what summaries, filters, charts and study order need, for every study at once)."""
+    """Each claim's studies in study order; ``details=False`` reads the index only (what
+    summaries, filters, charts and study order need, for every study at once): no authors,
+    abstracts, journal, DOI, key or stance sentences, and an empty title."""
     links = _active_links(claim_set_id, claim_key, pmids)
     linked = select(links.c.link_pmid).distinct()
     authors = _authors(session, linked) if details else {}
@@ -413,8 +415,12 @@ def _studies_by_claim(
     )
     retraction_noted = set(session.scalars(noted.distinct()))
     verdicts = _verdicts(session, claim_set_id, claim_key=claim_key, pmids=pmids)
-    columns = (*_ARTICLE_COLUMNS, *(_ABSTRACT_COLUMNS if details else ()))
-    rows = session.execute(select(links, *columns).join(Article, Article.pmid == links.c.link_pmid))
+    if details:
+        columns = (links, *_INDEX_COLUMNS, *_TEXT_COLUMNS, *_ABSTRACT_COLUMNS)
+    else:
+        columns = (*(links.c[name] for name in _INDEX_LINK_FIELDS), *_INDEX_COLUMNS)
+    query = select(*columns).join(Article, Article.pmid == links.c.link_pmid)
+    rows = session.execute(query.execution_options(yield_per=_ROWS_PER_FETCH))
     by_claim: defaultdict[int, list[StudyInfo]] = defaultdict(list)
     for row in rows:
         pmid = row.pmid
@@ -424,7 +430,7 @@ def _studies_by_claim(
             types.get(pmid, ()),
             pmid in retraction_noted,
             verdicts.get((row.claim_id, pmid), ()),
-            with_abstract=details,
+            details=details,
         )
         by_claim[row.claim_id].append(study)
     for studies in by_claim.values():
@@ -532,18 +538,18 @@ def _study_of_row(
     noted: bool,
     verdicts: Sequence[VerdictInfo],
     *,
-    with_abstract: bool,
+    details: bool,
 ) -> StudyInfo:
-    """A study from a row of article and link columns (and abstract columns if asked)."""
+    """A study from a row of index columns, and of text and abstract columns if asked."""
     flags = tuple(dict.fromkeys((*row.flags, *notice_flag_names(row.notices or ()))))
     return StudyInfo(
         pmid=row.pmid,
-        title=row.title,
+        title=row.title if details else "",
         authors=tuple(authors),
-        journal=row.journal,
+        journal=getattr(row, "journal", None),
         year=row.year,
-        doi=row.doi,
-        pmc=row.pmc,
+        doi=getattr(row, "doi", None),
+        pmc=getattr(row, "pmc", None),
         publication_types=tuple(kinds),
         retracted=noted or RETRACTED_TYPE in kinds or RETRACTED in flags,
         design=row.design,
@@ -554,12 +560,12 @@ def _study_of_row(
         verdicts=tuple(verdicts),
         record_sha256=row.record_sha256,
         relevance=row.relevance,
-        key_sentence=row.key_sentence,
-        key_section=row.key_section,
+        key_sentence=getattr(row, "key_sentence", None),
+        key_section=getattr(row, "key_section", None),
         suggested_stance=row.suggested_stance,
-        stance_sentence=row.stance_sentence,
-        stance_cues=tuple(row.stance_cues or ()),
-        abstract=_abstract(row) if with_abstract else (),
+        stance_sentence=getattr(row, "stance_sentence", None),
+        stance_cues=tuple(getattr(row, "stance_cues", None) or ()),
+        abstract=_abstract(row) if details else (),
         linked_at=as_utc(row.first_seen_at) if row.first_seen_at else None,
         flag_sources=flag_sources(row),
     )
