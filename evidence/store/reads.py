@@ -415,6 +415,7 @@ def _studies_by_claim(
     )
     retraction_noted = set(session.scalars(noted.distinct()))
     verdicts = _verdicts(session, claim_set_id, claim_key=claim_key, pmids=pmids)
+    columns: tuple[Any, ...]
     if details:
         columns = (links, *_INDEX_COLUMNS, *_TEXT_COLUMNS, *_ABSTRACT_COLUMNS)
     else:
