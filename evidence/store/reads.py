@@ -7,10 +7,10 @@ publication types of every study come in one query each.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
@@ -56,6 +56,7 @@ from evidence.store.probe import NOTHING_STORED
 
 RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
+T = TypeVar("T")
 _ROWS_PER_FETCH = 2_000  # study rows fetched at a time: the result is never buffered whole
 HIDDEN_PARAMS = frozenset({"api_key", "email", "tool", "term"})  # term: its own field
 
@@ -423,6 +424,7 @@ def _studies_by_claim(
     query = select(*columns).join(Article, Article.pmid == links.c.link_pmid)
     rows = session.execute(query.execution_options(yield_per=_ROWS_PER_FETCH))
     by_claim: defaultdict[int, list[StudyInfo]] = defaultdict(list)
+    shared = one_copy()
     for row in rows:
         pmid = row.pmid
         study = _study_of_row(
@@ -432,6 +434,7 @@ def _studies_by_claim(
             pmid in retraction_noted,
             verdicts.get((row.claim_id, pmid), ()),
             details=details,
+            shared=shared,
         )
         by_claim[row.claim_id].append(study)
     for studies in by_claim.values():
@@ -540,36 +543,50 @@ def _study_of_row(
     verdicts: Sequence[VerdictInfo],
     *,
     details: bool,
+    shared: Callable[[Any], Any],
 ) -> StudyInfo:
-    """A study from a row of index columns, and of text and abstract columns if asked."""
-    flags = tuple(dict.fromkeys((*row.flags, *notice_flag_names(row.notices or ()))))
+    """A study from a row of index columns, and of text and abstract columns if asked;
+    values that repeat from row to row (a PMID linked to several claims, designs, flags)
+    are kept once through ``shared``."""
+    flags = shared(tuple(dict.fromkeys((*row.flags, *notice_flag_names(row.notices or ())))))
     return StudyInfo(
-        pmid=row.pmid,
+        pmid=shared(row.pmid),
         title=row.title if details else "",
         authors=tuple(authors),
         journal=getattr(row, "journal", None),
         year=row.year,
         doi=getattr(row, "doi", None),
         pmc=getattr(row, "pmc", None),
-        publication_types=tuple(kinds),
+        publication_types=shared(tuple(kinds)),
         retracted=noted or RETRACTED_TYPE in kinds or RETRACTED in flags,
-        design=row.design,
-        design_label=row.design_label,
+        design=shared(row.design),
+        design_label=shared(row.design_label),
         evidence_level=row.evidence_level,
         provisional=row.grade_provisional,
         flags=flags,
         verdicts=tuple(verdicts),
-        record_sha256=row.record_sha256,
+        record_sha256=shared(row.record_sha256),
         relevance=row.relevance,
         key_sentence=getattr(row, "key_sentence", None),
         key_section=getattr(row, "key_section", None),
-        suggested_stance=row.suggested_stance,
+        suggested_stance=shared(row.suggested_stance),
         stance_sentence=getattr(row, "stance_sentence", None),
         stance_cues=tuple(getattr(row, "stance_cues", None) or ()),
         abstract=_abstract(row) if details else (),
-        linked_at=as_utc(row.first_seen_at) if row.first_seen_at else None,
-        flag_sources=flag_sources(row),
+        linked_at=shared(as_utc(row.first_seen_at)) if row.first_seen_at else None,
+        flag_sources=shared(flag_sources(row)),
     )
+
+
+def one_copy() -> Callable[[T], T]:
+    """A function giving back one shared copy of each equal (hashable) value it is given."""
+    copies: dict[Any, Any] = {}
+
+    def one(value: T) -> T:
+        found: T = copies.setdefault(value, value)
+        return found
+
+    return one
 
 
 def flag_sources(article: Any) -> tuple[FlagSource, ...]:
