@@ -18,11 +18,11 @@ from evidence.cli.options import (
     resolve_claims_file,
 )
 from evidence.domain.errors import NoDatabaseError
-from evidence.domain.views import ArticleChoice
 from evidence.domain.vocab import MAX_REVIEWERS
 
 if TYPE_CHECKING:
     from evidence.domain.claims import ClaimsFile
+    from evidence.domain.views import ArticleChoice
 
 
 @click.group("claims")

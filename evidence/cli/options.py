@@ -44,7 +44,7 @@ claims_file_argument = click.argument(
 
 def _article_choice(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
     from evidence.cli.context import App
-    from evidence.domain.views import ArticleChoice
+    from evidence.domain.choice import ArticleChoice
 
     app = ctx.find_object(App)
     claims_file = app.settings.claims_file if app is not None else DEFAULT_CLAIMS_FILE

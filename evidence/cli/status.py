@@ -27,6 +27,9 @@ def status_command(app: App, slug: ArticleChoice, as_json: bool) -> None:
     studies found", "Not judged yet"), by the rules in docs/certainty.md; machine
     suggestions never change it. Also when the ledger was last refreshed and re-checked.
     """
+    from evidence.services.ledger import require_stored
+
+    require_stored(app.settings.database_url)  # a missing or empty ledger: no SQLAlchemy
     from evidence.services.views import status
 
     with app.database(create=False).session() as session:

@@ -28,7 +28,7 @@ class ReviewProtocol:
         return {"reviewers": self.reviewers, "blind": self.blind}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VerdictInfo:
     """A reviewer's verdict (or an editor's resolution) on a claim-study pair."""
 

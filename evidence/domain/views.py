@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from evidence.domain.audit import is_ncbi_eutils, pmid_order
+from evidence.domain.choice import ArticleArg as ArticleArg
+from evidence.domain.choice import ArticleChoice as ArticleChoice
+from evidence.domain.choice import article_choice as article_choice
 from evidence.domain.notices import STATUS_FLAGS
 from evidence.domain.review import Agreement as Agreement
 from evidence.domain.review import ReviewProtocol as ReviewProtocol
@@ -21,23 +24,6 @@ from evidence.domain.review import current_verdicts_of as current_verdicts_of
 from evidence.domain.review import decided_verdict, resolution_of
 from evidence.domain.review import standing_verdicts as standing_verdicts
 from evidence.domain.vocab import NEVER_RUN, RUN_NO_RESULTS, RUN_OK
-
-
-@dataclass(frozen=True)
-class ArticleChoice:
-    """Which article (claim set) a command is about: the one asked for (``--article``), else
-    the one of the claims file in use when it is stored, else the only one stored."""
-
-    slug: str | None = None
-    preferred: str | None = None  # the claims file's article
-
-
-ArticleArg = ArticleChoice | str | None  # a plain slug (or None) is a choice too
-
-
-def article_choice(arg: ArticleArg) -> ArticleChoice:
-    """``arg`` as an :class:`ArticleChoice`."""
-    return arg if isinstance(arg, ArticleChoice) else ArticleChoice(arg)
 
 
 @dataclass(frozen=True)
@@ -150,7 +136,7 @@ def rereview_reason(
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FlagSource:
     """Where one flag of a study comes from: PubMed (a publication type or CommentsCorrections
     link, in ``detail``) or Retraction Watch (with the notice's date, nature and record)."""
@@ -187,7 +173,7 @@ def is_funding_type(publication_type: str) -> bool:
     return publication_type.casefold().startswith("research support")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StudyInfo:
     """A study linked to a claim. Text fields come from PubMed: untrusted plain text."""
 

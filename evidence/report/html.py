@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from evidence.domain.views import ClaimReport, ReportData, StudyInfo, VerdictInfo, search_state
 from evidence.report.audit import SEARCH_RUNS_PATH
+from evidence.report.changes import capped
 from evidence.report.charts import evidence_chart, years_chart
 from evidence.report.links import doi_url, pubmed_search_url, pubmed_url
 from evidence.report.sanitize import inline_markup
@@ -78,6 +79,7 @@ def environment() -> Environment:
     env.filters["pubmed_url"] = pubmed_url
     env.filters["doi_url"] = doi_url
     env.filters["pubmed_search_url"] = pubmed_search_url
+    env.filters["capped"] = capped
     env.globals["search_runs_path"] = SEARCH_RUNS_PATH
     return env
 

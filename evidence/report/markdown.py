@@ -8,7 +8,7 @@ PMIDs, DOIs and PMC ids.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from evidence.domain.review import Agreement
 from evidence.domain.views import (
@@ -21,6 +21,7 @@ from evidence.domain.views import (
     search_state,
 )
 from evidence.report.audit import SEARCH_RUNS_PATH
+from evidence.report.changes import capped
 from evidence.report.links import doi_url, pubmed_search_url, pubmed_url
 from evidence.report.studies import shown_note
 from evidence.report.tables import format_time, short_authors
@@ -117,11 +118,11 @@ def _changes(data: ReportData) -> Iterator[str]:
             f"{c.previous_refresh} -> {c.latest_refresh}"
             if c.previous_refresh is not None
             else f"first refresh ({c.latest_refresh})",
-            md_text(" ".join(c.added)),
-            md_text(" ".join(c.dropped)),
-            md_text(" ".join(c.updated)),
-            md_text("; ".join(c.flagged)),
-            md_text("; ".join(c.revised)),
+            _capped_cell(c.added, " "),
+            _capped_cell(c.dropped, " "),
+            _capped_cell(c.updated, " "),
+            _capped_cell(c.flagged, "; "),
+            _capped_cell(c.revised, "; "),
         )
         for c in data.changes
         if c.changed
@@ -131,6 +132,12 @@ def _changes(data: ReportData) -> Iterator[str]:
         return
     header = ("Claim", "Refreshes", "Added", "Dropped", "Updated", "Newly flagged", "Revised")
     yield from _table(header, rows)
+
+
+def _capped_cell(items: Sequence[str], separator: str) -> str:
+    """The first items of a "What changed" cell, then how many more and where they are."""
+    cut = capped(items)
+    return md_text(separator.join(filter(None, (*cut.shown, cut.more_note))))
 
 
 def _header(data: ReportData) -> Iterator[str]:

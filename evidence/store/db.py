@@ -22,7 +22,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence.domain.errors import NoDatabaseError, SchemaVersionError, StoreError
+from evidence.store import probe
 from evidence.store.jsontext import json_text
+from evidence.store.probe import missing_database_message
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CHECK_HINT = "check --db / EVIDENCE_DATABASE_URL"
@@ -75,10 +77,7 @@ def check_sqlite_file(path: Path, *, create: bool, make_folder: bool) -> None:
         if path.exists():
             return
         if not create:
-            raise NoDatabaseError(
-                f"no database at {path} "
-                "(run `evidence refresh` first, or set EVIDENCE_DATABASE_URL)"
-            )
+            raise NoDatabaseError(missing_database_message(path))
         folder = path.parent
         if folder.is_dir():
             return
@@ -94,7 +93,7 @@ def check_sqlite_file(path: Path, *, create: bool, make_folder: bool) -> None:
         raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}") from exc
 
 
-HEAD_REVISION = "0012"  # the newest migration (a test compares it with Alembic's head)
+HEAD_REVISION = probe.HEAD_REVISION  # the newest migration (a test compares it with Alembic's)
 MIGRATION_LOCK = 7_310_425_301  # PostgreSQL advisory lock key held while migrating
 WRITE_OPTION = "evidence_write"  # a session's execution option: its transaction will write
 

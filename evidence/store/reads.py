@@ -7,10 +7,10 @@ publication types of every study come in one query each.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Subquery, and_, func, select
 from sqlalchemy.orm import Session
@@ -53,10 +53,13 @@ from evidence.store.models import (
     SearchRunPmid,
     Verdict,
 )
+from evidence.store.probe import NOTHING_STORED
 from evidence.store.verdicts import VERDICT_INFO_COLUMNS, join_judged, verdict_info_of
 
 RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
+T = TypeVar("T")
+_ROWS_PER_FETCH = 2_000  # study rows fetched at a time: the result is never buffered whole
 HIDDEN_PARAMS = frozenset({"api_key", "email", "tool", "term"})  # term: its own field
 
 
@@ -83,8 +86,8 @@ def read_report(
     """The claims, queries, runs, studies and verdicts of a claim set (no changes, summaries).
 
     ``with_pmids=False`` leaves each search run's PMIDs out (one statement fewer);
-    ``details=False`` leaves the studies' authors and abstracts out (read them in batches
-    with :func:`read_studies`).
+    ``details=False`` reads the studies' index only: no authors, abstracts or texts (read
+    them in batches with :func:`read_studies`).
     """
     claims = active_claims(session, ref.id)
     queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
@@ -129,7 +132,7 @@ def resolve_claim_set(session: Session, choice: ArticleArg) -> ClaimSetRef:
     stored = {c.slug: c for c in session.scalars(select(ClaimSet).order_by(ClaimSet.slug))}
     slugs = list(stored)
     if not slugs:
-        raise NothingStoredError("nothing stored yet: run `evidence refresh` first")
+        raise NothingStoredError(NOTHING_STORED)
     slug = choice.slug
     if slug is None:
         if len(slugs) == 1:
@@ -341,14 +344,11 @@ def _visible_params(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 # --- studies ---------------------------------------------------------------------------------
 
-# The article columns a study shows: never the raw XML, MeSH or other unused JSON columns.
-_ARTICLE_COLUMNS = (
+# The article columns every study row holds (the index: level, flags, order, re-review);
+# never the raw XML, MeSH or other unused JSON columns.
+_INDEX_COLUMNS = (
     Article.pmid,
-    Article.title,
-    Article.journal,
     Article.year,
-    Article.doi,
-    Article.pmc,
     Article.design,
     Article.design_label,
     Article.evidence_level,
@@ -358,6 +358,9 @@ _ARTICLE_COLUMNS = (
     Article.notices,
     Article.record_sha256,
 )
+# The link columns of the index; the key and stance sentences come with the details.
+_INDEX_LINK_FIELDS = ("claim_id", "link_pmid", "relevance", "suggested_stance", "first_seen_at")
+_TEXT_COLUMNS = (Article.title, Article.journal, Article.doi, Article.pmc)
 _ABSTRACT_COLUMNS = (Article.abstract, Article.abstract_sections)
 
 
@@ -419,9 +422,10 @@ def _studies_by_claim(
     pmids: Sequence[str] | None = None,
     pairs: Subquery | None = None,
 ) -> defaultdict[int, list[StudyInfo]]:
-    """Each claim's studies in study order; ``details=False`` leaves authors and abstracts
-    out (what summaries, filters, charts and study order need, for every study at once);
-    ``pairs``: only these (claim_id, pmid) pairs."""
+    """Each claim's studies in study order; ``details=False`` reads the index only (what
+    summaries, filters, charts and study order need, for every study at once): no authors,
+    abstracts, journal, DOI, key or stance sentences, and an empty title; ``pairs``: only
+    these (claim_id, pmid) pairs."""
     links = _active_links(claim_set_id, claim_key, pmids, pairs)
     linked = select(links.c.link_pmid).distinct()
     authors = _authors(session, linked) if details else {}
@@ -431,9 +435,15 @@ def _studies_by_claim(
     )
     retraction_noted = set(session.scalars(noted.distinct()))
     verdicts = _verdicts(session, claim_set_id, claim_key=claim_key, pmids=pmids, pairs=pairs)
-    columns = (*_ARTICLE_COLUMNS, *(_ABSTRACT_COLUMNS if details else ()))
-    rows = session.execute(select(links, *columns).join(Article, Article.pmid == links.c.link_pmid))
+    columns: tuple[Any, ...]
+    if details:
+        columns = (links, *_INDEX_COLUMNS, *_TEXT_COLUMNS, *_ABSTRACT_COLUMNS)
+    else:
+        columns = (*(links.c[name] for name in _INDEX_LINK_FIELDS), *_INDEX_COLUMNS)
+    query = select(*columns).join(Article, Article.pmid == links.c.link_pmid)
+    rows = session.execute(query.execution_options(yield_per=_ROWS_PER_FETCH))
     by_claim: defaultdict[int, list[StudyInfo]] = defaultdict(list)
+    shared = one_copy()
     for row in rows:
         pmid = row.pmid
         study = _study_of_row(
@@ -442,7 +452,8 @@ def _studies_by_claim(
             types.get(pmid, ()),
             pmid in retraction_noted,
             verdicts.get((row.claim_id, pmid), ()),
-            with_abstract=details,
+            details=details,
+            shared=shared,
         )
         by_claim[row.claim_id].append(study)
     for studies in by_claim.values():
@@ -528,37 +539,51 @@ def _study_of_row(
     noted: bool,
     verdicts: Sequence[VerdictInfo],
     *,
-    with_abstract: bool,
+    details: bool,
+    shared: Callable[[Any], Any],
 ) -> StudyInfo:
-    """A study from a row of article and link columns (and abstract columns if asked)."""
-    flags = tuple(dict.fromkeys((*row.flags, *notice_flag_names(row.notices or ()))))
+    """A study from a row of index columns, and of text and abstract columns if asked;
+    values that repeat from row to row (a PMID linked to several claims, designs, flags)
+    are kept once through ``shared``."""
+    flags = shared(tuple(dict.fromkeys((*row.flags, *notice_flag_names(row.notices or ())))))
     return StudyInfo(
-        pmid=row.pmid,
-        title=row.title,
+        pmid=shared(row.pmid),
+        title=row.title if details else "",
         authors=tuple(authors),
-        journal=row.journal,
+        journal=getattr(row, "journal", None),
         year=row.year,
-        doi=row.doi,
-        pmc=row.pmc,
-        publication_types=tuple(kinds),
+        doi=getattr(row, "doi", None),
+        pmc=getattr(row, "pmc", None),
+        publication_types=shared(tuple(kinds)),
         retracted=noted or RETRACTED_TYPE in kinds or RETRACTED in flags,
-        design=row.design,
-        design_label=row.design_label,
+        design=shared(row.design),
+        design_label=shared(row.design_label),
         evidence_level=row.evidence_level,
         provisional=row.grade_provisional,
         flags=flags,
         verdicts=tuple(verdicts),
-        record_sha256=row.record_sha256,
+        record_sha256=shared(row.record_sha256),
         relevance=row.relevance,
-        key_sentence=row.key_sentence,
-        key_section=row.key_section,
-        suggested_stance=row.suggested_stance,
-        stance_sentence=row.stance_sentence,
-        stance_cues=tuple(row.stance_cues or ()),
-        abstract=_abstract(row) if with_abstract else (),
-        linked_at=as_utc(row.first_seen_at) if row.first_seen_at else None,
-        flag_sources=flag_sources(row),
+        key_sentence=getattr(row, "key_sentence", None),
+        key_section=getattr(row, "key_section", None),
+        suggested_stance=shared(row.suggested_stance),
+        stance_sentence=getattr(row, "stance_sentence", None),
+        stance_cues=tuple(getattr(row, "stance_cues", None) or ()),
+        abstract=_abstract(row) if details else (),
+        linked_at=shared(as_utc(row.first_seen_at)) if row.first_seen_at else None,
+        flag_sources=shared(flag_sources(row)),
     )
+
+
+def one_copy() -> Callable[[T], T]:
+    """A function giving back one shared copy of each equal (hashable) value it is given."""
+    copies: dict[Any, Any] = {}
+
+    def one(value: T) -> T:
+        found: T = copies.setdefault(value, value)
+        return found
+
+    return one
 
 
 def flag_sources(article: Any) -> tuple[FlagSource, ...]:
