@@ -36,7 +36,9 @@ def disputed_claims(
     reviewers' rows hold two or more verdicts (only ``claim_key``'s studies when given;
     5 statements)."""
     pairs = _differing_pairs(ref.id)
-    studies = _studies_by_claim(session, ref.id, details=False, claim_key=claim_key, pairs=pairs)
+    studies = _studies_by_claim(
+        session, ref.id, details=False, claim_key=claim_key, pairs=pairs, titles=True
+    )
     return [
         DisputedClaim(claim.key, protocol, tuple(studies[claim.id]))
         for claim, protocol in active_claims(session, ref.id)

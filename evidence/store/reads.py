@@ -421,11 +421,12 @@ def _studies_by_claim(
     claim_key: str | None = None,
     pmids: Sequence[str] | None = None,
     pairs: Subquery | None = None,
+    titles: bool = False,
 ) -> defaultdict[int, list[StudyInfo]]:
     """Each claim's studies in study order; ``details=False`` reads the index only (what
     summaries, filters, charts and study order need, for every study at once): no authors,
-    abstracts, journal, DOI, key or stance sentences, and an empty title; ``pairs``: only
-    these (claim_id, pmid) pairs."""
+    abstracts, journal, DOI, key or stance sentences, and an empty title unless ``titles``;
+    ``pairs``: only these (claim_id, pmid) pairs."""
     links = _active_links(claim_set_id, claim_key, pmids, pairs)
     linked = select(links.c.link_pmid).distinct()
     authors = _authors(session, linked) if details else {}
@@ -440,6 +441,7 @@ def _studies_by_claim(
         columns = (links, *_INDEX_COLUMNS, *_TEXT_COLUMNS, *_ABSTRACT_COLUMNS)
     else:
         columns = (*(links.c[name] for name in _INDEX_LINK_FIELDS), *_INDEX_COLUMNS)
+        columns += (Article.title,) if titles else ()
     query = select(*columns).join(Article, Article.pmid == links.c.link_pmid)
     rows = session.execute(query.execution_options(yield_per=_ROWS_PER_FETCH))
     by_claim: defaultdict[int, list[StudyInfo]] = defaultdict(list)
@@ -548,7 +550,7 @@ def _study_of_row(
     flags = shared(tuple(dict.fromkeys((*row.flags, *notice_flag_names(row.notices or ())))))
     return StudyInfo(
         pmid=shared(row.pmid),
-        title=row.title if details else "",
+        title=getattr(row, "title", ""),
         authors=tuple(authors),
         journal=getattr(row, "journal", None),
         year=row.year,
