@@ -257,3 +257,19 @@ def test_files_that_are_not_nlm_pubmed_xml_are_refused(
     with pytest.raises(MirrorLoadError, match=message):
         service.load(db, [path])
     db.dispose()
+
+
+def test_a_new_sqlite_mirror_has_16k_pages_and_an_old_database_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    new = loaded_mirror(f"sqlite:///{tmp_path / 'new.db'}")
+    new.dispose()
+    old_path = tmp_path / "old.db"
+    sqlite3.connect(old_path).execute("CREATE TABLE t (x)").connection.close()  # 4 kB pages
+    old = Database(f"sqlite:///{old_path}")
+    with old.engine.connect() as conn:  # connecting does not try to change it
+        conn.exec_driver_sql("SELECT 1")
+    old.dispose()
+    page_size = "PRAGMA page_size"
+    assert sqlite3.connect(tmp_path / "new.db").execute(page_size).fetchone() == (16384,)
+    assert sqlite3.connect(old_path).execute(page_size).fetchone() == (4096,)

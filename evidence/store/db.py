@@ -32,6 +32,10 @@ CHECK_HINT = "check --db / EVIDENCE_DATABASE_URL"
 NOT_A_DATABASE = ("file is not a database", "database disk image is malformed")
 
 
+SQLITE_PAGE_SIZE = 16384
+"""A new SQLite database's page size (SQLite's default is 4096)."""
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for ``url`` (SQLite gets foreign keys switched on); connects to nothing.
 
@@ -115,6 +119,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" for pysqlite).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # Before WAL, which writes a new database's first page: pages of 16 kB hold a mirror
+    # record's XML (~5 kB) without overflow pages (its import: ~10% less CPU, ~8% less disk).
+    # An existing database keeps its page size.
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
