@@ -19,9 +19,7 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,8 +38,8 @@ from benchmarks.bench_refresh_scale import (  # noqa: E402
     corpus_templates,
     run_refresh,
 )
-from benchmarks.bench_retrieval import RATE_LIMITED, busiest  # noqa: E402
-from tests.eutils_server import Fault, LoggedRequest  # noqa: E402
+from benchmarks.bench_retrieval import RateLimitedServer, busiest  # noqa: E402
+from tests.eutils_server import LoggedRequest  # noqa: E402
 
 OPEN_RATE = 3  # requests per second without an API key
 KEYED_RATE = 10  # with one
@@ -52,31 +50,24 @@ QUICK_RECORDS = 3_000
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "refresh_rate.json"
 
 
-class RateLimitedRepeatedServer(RepeatedServer):
+class RateLimitedRepeatedServer(RateLimitedServer, RepeatedServer):
     """A :class:`RepeatedServer` answering 429 past NCBI's rate (3/s; 10/s with a key)."""
 
     def __init__(self, records: RepeatedRecords) -> None:
         super().__init__(records, {TERM: list(records)})
-        self.rejected: list[float] = []
-        self._recent: deque[float] = deque()
-        self._rate_lock = threading.Lock()
+        self.refused_at: list[float] = []
 
     def grow(self, records: RepeatedRecords) -> None:
         """Answer the query with ``records`` from now on (new PMIDs appended)."""
         self.records = records  # type: ignore[assignment]  # read-only here
         self.searches = {TERM: list(records)}
 
-    def log_and_take_fault(self, request: LoggedRequest) -> Fault | None:
-        fault = super().log_and_take_fault(request)
-        allowed = KEYED_RATE if request.params.get("api_key") else OPEN_RATE
-        with self._rate_lock:
-            while self._recent and self._recent[0] <= request.time - WINDOW:
-                self._recent.popleft()
-            if len(self._recent) >= allowed:
-                self.rejected.append(request.time)
-                return Fault.http(429, RATE_LIMITED, {"Retry-After": "1"})
-            self._recent.append(request.time)
-        return fault
+    def allowed(self, request: LoggedRequest) -> float:
+        return KEYED_RATE if request.params.get("api_key") else OPEN_RATE
+
+    def refuse(self, request: LoggedRequest) -> None:
+        super().refuse(request)
+        self.refused_at.append(request.time)
 
 
 @dataclass(frozen=True)
@@ -140,10 +131,10 @@ def _one_run(
     name: str,
     allowed: int,
 ) -> RunFigures:
-    first, rejected = len(server.requests), len(server.rejected)
+    first, rejected = len(server.requests), len(server.refused_at)
     child = run_refresh(env, claims)
     seen = [r.time for r in server.requests[first:]]
-    refused_at = set(server.rejected[rejected:])
+    refused_at = set(server.refused_at[rejected:])
     refused = len(refused_at)
     return RunFigures(
         run=name,

@@ -72,13 +72,21 @@ class RateLimitedServer(EutilsServer):
         self._recent: deque[float] = deque()
         self._rate_lock = threading.Lock()
 
+    def allowed(self, request: LoggedRequest) -> float:
+        """Requests allowed per sliding second for this request (3: no API key)."""
+        return ALLOWED_RATE
+
+    def refuse(self, request: LoggedRequest) -> None:
+        """Count a request answered 429."""
+        self.rejected += 1
+
     def log_and_take_fault(self, request: LoggedRequest) -> Fault | None:
         fault = super().log_and_take_fault(request)
         with self._rate_lock:
             while self._recent and self._recent[0] <= request.time - WINDOW:
                 self._recent.popleft()
-            if len(self._recent) >= ALLOWED_RATE:
-                self.rejected += 1
+            if len(self._recent) >= self.allowed(request):
+                self.refuse(request)
                 return Fault.http(429, RATE_LIMITED, {"Retry-After": "1"})
             self._recent.append(request.time)
         return fault
