@@ -338,7 +338,7 @@ def bench(
                 cpu += server_after - server
             added = summary.records
             loaded += added
-            stage = {
+            stage: dict[str, Any] = {
                 "records": loaded,
                 "imported": added,
                 "import_seconds": round(seconds, 1),
@@ -349,16 +349,8 @@ def bench(
                 "bytes": database_bytes(db, path),
                 "queries": query_latencies(db),
             }
-            medians = [
-                q["median_s"]
-                for n, q in stage["queries"].items()
-                if not n.startswith(("block:", "broad:", "tag:"))
-            ]
-            cpus = [
-                q["median_cpu_s"]
-                for n, q in stage["queries"].items()
-                if not n.startswith(("block:", "broad:", "tag:"))
-            ]
+            medians = _claim_medians(stage)
+            cpus = _claim_medians(stage, "median_cpu_s")
             print(
                 f"{backend:<10} {loaded:>9,} records  {stage['records_per_second']:>6,} rec/s"
                 f" ({stage['records_per_cpu_second']:,} rec/CPU-s)"
@@ -391,6 +383,84 @@ def profile_load(files: list[Path], work: Path, top: int = 25) -> None:
     print(f"{summary.records:,} records in {cpu:.1f} CPU-s ({summary.records / cpu:,.0f} rec/CPU-s,"
           " profiled)")  # fmt: skip
     pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
+SECTION_SIZES = {True: [30_000], False: [30_000, 120_000]}
+
+
+def section(quick: bool) -> tuple[str, dict[str, Any]]:
+    """The harness's section (``python -m benchmarks --only mirror``): a SQLite and a
+    PostgreSQL mirror grown to 120,000 records (``quick``: 30,000) and the CLI's peak memory
+    loading 1 and 4 files. The 1M-record figures come from ``make bench-mirror``
+    (docs/mirror.md)."""
+    if not CORPUS.is_file():
+        return f"Skipped: {CORPUS} is absent.\n", {"skipped": f"{CORPUS} absent"}
+    sizes = SECTION_SIZES[quick]
+    records = corpus_records()
+    data: dict[str, Any] = {"sizes": sizes, "per_file": PER_FILE}
+    with tempfile.TemporaryDirectory(prefix="bench-mirror-") as scratch:
+        folder = Path(scratch) / "files"
+        folder.mkdir()
+        files = write_files(records, folder, 0, sizes[-1])
+        counts = sorted({1, min(4, len(files))})
+        data["cli_memory"] = [cli_load_memory(files[:n], Path(scratch)) for n in counts]
+        mesh, _ = mesh_file(records, Path(scratch) / "desc-bench.xml")
+        for backend in ("sqlite", "postgresql"):
+            work = Path(scratch) / backend
+            work.mkdir()
+            data[backend] = bench(backend, sizes, folder, work, mesh)
+    return _markdown(data, len(records)), data
+
+
+def _claim_medians(stage: dict[str, Any], figure: str = "median_s") -> list[float]:
+    """A stage's figure for each claim query (not the broad, block or tag queries)."""
+    return [
+        q[figure]
+        for name, q in stage["queries"].items()
+        if not name.startswith(("block:", "broad:", "tag:"))
+    ]
+
+
+def _markdown(data: dict[str, Any], distinct: int) -> str:
+    lines = [
+        f"NLM-style baseline files of {PER_FILE:,} records repeating the shared corpus's"
+        f" {distinct:,} distinct real records under new PMIDs, loaded with"
+        " `evidence mirror load` (its reader and writer processes) into a fresh SQLite and"
+        " PostgreSQL mirror, then each ketamine claim query searched 5 times (median). CPU:"
+        " the loading processes (PostgreSQL: its server processes included).",
+        "",
+        "| backend | records | import records/s | records / CPU-s | database MB |"
+        " claim queries: median of medians | slowest claim query |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for backend in ("sqlite", "postgresql"):
+        result = data.get(backend, {})
+        if "skipped" in result:
+            lines.append(f"| {backend} | skipped: {result['skipped']} | | | | | |")
+        for stage in result.get("stages", []):
+            medians = _claim_medians(stage)
+            lines.append(
+                f"| {backend} | {stage['records']:,} | {stage['records_per_second']:,}"
+                f" | {stage['records_per_cpu_second']:,}"
+                f" | {stage['bytes']['database'] / 1e6:,.0f}"
+                f" | {statistics.median(medians) * 1000:.0f} ms | {max(medians) * 1000:.0f} ms |"
+            )
+    memory = "; ".join(
+        f"{m['files']} file(s): {m['total_mb']:.0f} MB ({m['main_mb']:.0f} main +"
+        f" {m['worker_mb']:.0f} worker)"
+        for m in data["cli_memory"]
+    )
+    lines += [
+        "",
+        f"Peak memory of `evidence mirror load`: {memory}.",
+        "",
+        "Targets (issue 16): >= 5,000 records/s into SQLite with flat memory (< 300 MB);"
+        " each ketamine claim query under 1 s at the median on a mirror of >= 1,000,000"
+        " records: that size, its growth from 100k and the extrapolation to PubMed's 36M are"
+        " in [mirror.md](mirror.md) (`make bench-mirror`).",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,6 +61,7 @@ SECTIONS = (
     Section("reports", "bench_reports", "Reports and exports"),
     Section("retrieval", "bench_retrieval", "Retrieval under NCBI's rate limit"),
     Section("desk", "bench_desk", "Review desk at 10,000 linked studies"),
+    Section("mirror", "bench_mirror", "Local PubMed mirror"),
     Section("team", "bench_team", "Team desk: ten reviewers and a refresh on PostgreSQL"),
 )
 PACKAGES = (
