@@ -193,7 +193,11 @@ def test_two_reviewers_judge_while_a_refresh_runs_and_nothing_is_lost(
             rounds += 1
     finally:
         _, errors = refresh.communicate(timeout=120)
-    assert refresh.returncode == 0, errors.decode()
+    # 4: the refresh finished and a conclusion changed, which verdicts recorded while it
+    # ran may cause (README, exit codes); anything else is a failure.
+    assert refresh.returncode in (0, 4), errors.decode()
+    if refresh.returncode == 4:
+        assert "certainty ->" in errors.decode(), errors.decode()
     assert ran_during, "the refresh ended before the reviewers did: no overlap was tested"
     rows = verdicts(desk.data.url)
     for name in ("ann", "bob"):
