@@ -26,6 +26,7 @@ from benchmarks.harness import (
     Section,
     describe,
     load,
+    load_average,
     machine,
     now,
 )
@@ -62,6 +63,7 @@ def run(section: Section, quick: bool, facts: dict[str, Any]) -> bool:
         return True
     print(f"{section.name}: running ({'quick' if quick else 'full'} sizes)...", file=sys.stderr)
     started = time.perf_counter()
+    facts = {**facts, "load_average": load_average()}  # this section's own start
     try:
         markdown, figures = function(quick)
     except Exception:  # a failing section must not lose the others' results
@@ -76,7 +78,7 @@ def run(section: Section, quick: bool, facts: dict[str, Any]) -> bool:
         "date": now(),
         "quick": quick,
         "seconds": round(seconds, 1),
-        "machine": facts,
+        "machine": {**facts, "load_average_end": load_average()},
         "markdown": markdown,
         "figures": figures,
     }

@@ -47,7 +47,7 @@ WINDOW = 1.0
 ADDED = 1_000
 FULL_RECORDS = 10_000
 QUICK_RECORDS = 3_000
-DEFAULT_OUT = ROOT / "benchmarks" / "results" / "refresh_rate.json"
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "refresh-rate.json"  # as python -m benchmarks
 
 
 class RateLimitedRepeatedServer(RateLimitedServer, RepeatedServer):

@@ -40,7 +40,7 @@ FULL_SIZES = (3_000, 30_000, 100_000)
 QUICK_SIZES = (3_000, 30_000)
 TARGET_RATE = 5_000  # records per CPU-second, end to end (issue 15)
 TARGET_RSS_MB = 300
-DEFAULT_OUT = ROOT / "benchmarks" / "results" / "refresh_scale.json"
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "refresh.json"  # as python -m benchmarks
 _PMID = re.compile(rb"(<PMID[^>]*>)[0-9]+(</PMID>)")
 _PUBMED_ID = re.compile(rb'(<ArticleId IdType="pubmed">)[0-9]+(</ArticleId>)')
 CLAIMS = f"""\

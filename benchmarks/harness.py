@@ -161,20 +161,32 @@ def machine() -> dict[str, Any]:
         "ram_gb": _ram_gb(),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "load_average": load_average(),
         "packages": {name: _version(name) for name in PACKAGES},
     }
 
 
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages now."""
+    return [round(load, 2) for load in os.getloadavg()]
+
+
 def describe(facts: dict[str, Any]) -> str:
-    """One paragraph for the doc."""
+    """One paragraph for the doc, with the load when the section started and ended: a load
+    above the cores at the end means other work shared the machine while it ran."""
     packages = ", ".join(f"{name} {version}" for name, version in facts["packages"].items())
-    load = " / ".join(f"{value:.1f}" for value in facts["load_average"])
-    return (
+    text = (
         f"{facts['cpu']}, {facts['cores']} cores, {facts['ram_gb']} GB RAM, {facts['os']}, "
-        f"Python {facts['python']}; {packages}. Load average when the run started "
-        f"(1/5/15 min): {load}."
+        f"Python {facts['python']}; {packages}. Load average (1/5/15 min) when the run "
+        f"started: {_loads(facts['load_average'])}"
     )
+    if "load_average_end" in facts:
+        text += f"; when it ended: {_loads(facts['load_average_end'])}"
+    return text + "."
+
+
+def _loads(values: list[float]) -> str:
+    return " / ".join(f"{value:.1f}" for value in values)
 
 
 def _cpu_model() -> str:

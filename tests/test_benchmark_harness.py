@@ -60,3 +60,10 @@ def test_a_missing_section_module_is_skipped() -> None:
     missing = harness.Section("nothing", "bench_does_not_exist", "Nothing")
     assert harness.load(missing) is None
     assert harness.load(harness.SECTIONS[0]) is not None  # bench_parse is here
+
+
+def test_the_doc_gives_the_load_when_a_section_started_and_ended() -> None:
+    facts = {**harness.machine(), "load_average": [0.5, 1.0, 2.7]}
+    assert "when the run started: 0.5 / 1.0 / 2.7." in harness.describe(facts)
+    ended = harness.describe({**facts, "load_average_end": [3.2, 2.9, 2.8]})
+    assert ended.endswith("started: 0.5 / 1.0 / 2.7; when it ended: 3.2 / 2.9 / 2.8.")

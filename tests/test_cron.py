@@ -48,6 +48,9 @@ def test_cron_refreshes_exit_codes_and_quiet_output(
     attention = run(env, *args)
     assert attention.exit_code == 4, attention.output
     assert "retracted now: PMID 201 (PubMed)" in attention.stderr  # the one-line reason
+    last = attention.stderr.strip().splitlines()[-1]
+    assert last.startswith("Changed: refresh "), last  # exit 4 is news, not an error
+    assert "Error" not in attention.stderr
     assert f"conclusion {CLAIM}: Supported" in attention.stderr  # the short summary
     assert len(attention.stderr.strip().splitlines()) <= 8
     found = json.loads(run(env, "diff", "--json").stdout)
@@ -60,3 +63,4 @@ def test_cron_refreshes_exit_codes_and_quiet_output(
     server.push(Fault.http(400, b"<html>Bad Request</html>", endpoint=ESEARCH))
     failing = run(env, *args)
     assert failing.exit_code == 3 and "finished failed" in failing.stderr
+    assert failing.stderr.strip().splitlines()[-1].startswith("Error: refresh ")

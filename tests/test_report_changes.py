@@ -27,6 +27,7 @@ def with_changes(data: ReportData, added: tuple[str, ...]) -> ReportData:
 def test_capped_keeps_the_first_items_and_counts_the_rest() -> None:
     assert capped(["1", "2", "3"], 2).shown == ("1", "2")
     assert capped(["1", "2", "3"], 2).more_note.startswith("and 1 more (")
+    assert "`" not in capped(["1", "2", "3"], 2).more_note  # shown as is in the HTML
     assert capped(["1", "2"], 2).more == 0
     assert capped(["1", "2"], 2).more_note == ""
 

@@ -28,6 +28,8 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 class EvidenceGroup(click.Group):
     """The root group: turns every EvidenceError into a one-line message and exit code.
 
+    The line starts with the error's ``label``: "Error", or "Changed" for exit 4.
+
     Ctrl-C and SIGTERM (see ``cli.refresh.sigterm_interrupts``) end in one line and 130.
     """
 
@@ -36,7 +38,7 @@ class EvidenceGroup(click.Group):
             return super().invoke(ctx)
         except EvidenceError as exc:
             key = ctx.obj.settings.eutils.api_key if isinstance(ctx.obj, App) else None
-            click.echo(f"Error: {redact(str(exc), key)}", err=True)
+            click.echo(f"{exc.label}: {redact(str(exc), key)}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt as exc:
             key = ctx.obj.settings.eutils.api_key if isinstance(ctx.obj, App) else None

@@ -15,6 +15,7 @@ class EvidenceError(Exception):
     """Base class: a problem the user can understand and act on."""
 
     exit_code = 1
+    label = "Error"  # the word the CLI prints before the message
 
 
 class ConfigError(EvidenceError):
@@ -136,9 +137,11 @@ class InvalidVerdictError(EvidenceError):
 
 class NeedsAttentionError(EvidenceError):
     """The refresh finished, and something behind a claim changed: a study newly retracted
-    or flagged, or a claim's conclusion (exit 4, for cron)."""
+    or flagged, or a claim's conclusion (exit 4, for cron). News, not a failure: its line
+    starts "Changed"."""
 
     exit_code = 4
+    label = "Changed"
 
 
 class NothingToWithdrawError(EvidenceError):

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from evidence.report.audit import SEARCH_RUNS_PATH
 
 CHANGES_SHOWN = 100  # items per cell (PMIDs, or notes on flagged and revised records)
-WHERE_ALL_ARE = f"every search run's PMIDs are in {SEARCH_RUNS_PATH}; `evidence diff` lists them"
+# Plain text (no Markdown): the same words go into the HTML and the Markdown report.
+WHERE_ALL_ARE = (
+    f"every search run's PMIDs are in {SEARCH_RUNS_PATH}; the command evidence diff lists them"
+)
 
 
 @dataclass(frozen=True)
