@@ -86,6 +86,7 @@ def test_a_contradicting_meta_analysis_reads_contradicted_high_everywhere(
 def test_not_judged_and_no_results_are_told_apart(env: dict[str, str]) -> None:
     status = conclusions(env)
     assert status["nmda-blockade"]["conclusion_label"] == "Not judged yet (3 studies)"
+    assert "nmda-blockade: Not judged yet (3 studies)\n" in run(env, "status").stdout  # once
     assert status["neuroplasticity"]["searches"] == {"no-results": 2}
     assert status["anti-inflammatory"]["searches"] == {"never-run": len(terms("anti-inflammatory"))}
 

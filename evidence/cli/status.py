@@ -9,6 +9,7 @@ import click
 
 from evidence.cli.context import App, pass_app
 from evidence.cli.options import article_option, echo_json, json_option
+from evidence.domain.vocab import NOT_JUDGED
 
 if TYPE_CHECKING:
     from evidence.domain.views import ArticleChoice, ClaimReport, ClaimSummary
@@ -88,8 +89,9 @@ def claim_lines(claim: ClaimReport) -> list[str]:
     levels = ", ".join(f"level {k}: {v}" for k, v in sorted(s.by_level.items()))
     verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_verdict.items()))
     machine = ", ".join(f"{k}: {v}" for k, v in sorted(s.by_suggestion.items()))
+    counted = "" if s.conclusion == NOT_JUDGED else f" ({s.studies} studies)"  # has them
     lines = [
-        f"{s.claim}: {s.conclusion_label} ({s.studies} studies)",
+        f"{s.claim}: {s.conclusion_label}{counted}",
         f"  last searched: {searched}; new since the last review: {s.new_since_review}",
         f"  by level: {levels or 'none'}",
         f"  reviewer verdicts: {verdicts or 'none'}",
