@@ -49,7 +49,7 @@ def resolve(slug: str, claim: str, pmid: str) -> Response:
     value = request.form.get("verdict", "")
     if value not in VERDICTS:
         raise InvalidVerdictError(f"verdict must be one of {', '.join(VERDICTS)}, not {value!r}")
-    reason = request.form.get("reason", "")[:MAX_REASON]
+    reason = request.form.get("reason", "")  # the service refuses one over MAX_REASON
     with db_session() as session:
         row = service.resolve(
             session,
