@@ -134,11 +134,8 @@ def test_a_reviewer_s_home_report_and_conflicts_keep_a_blind_claim_blind(
     desk_db: DeskData,
 ) -> None:
     blind_dual(desk_db)
-    ann, bob, cy, ed = (
-        account_login(app, desk_db.url, name, role)
-        for name, role in (("ann", "reviewer"), ("bob", "reviewer"), ("cy", "reviewer"))
-        + (("ed", "editor"),)
-    )
+    team = {"ann": "reviewer", "bob": "reviewer", "cy": "reviewer", "ed": "editor"}
+    ann, bob, cy, ed = (account_login(app, desk_db.url, n, r) for n, r in team.items())
     pmid = first_pmid(ann)
     assert judge(ann, pmid, "supports").status_code == 302
     report = f"/articles/{SLUG}/report"
