@@ -61,6 +61,7 @@ class Reviewer:
     name: str
     recorded: list[tuple[str, str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)  # perf_counter when each POST returned
     errors: list[str] = field(default_factory=list)
 
 
@@ -130,7 +131,8 @@ def judge(base: str, reviewer: Reviewer, verdicts: int, start: threading.Event) 
             allow_redirects=False,
             timeout=60,
         )
-        reviewer.latencies.append((time.perf_counter() - started) * 1000)
+        reviewer.answered.append(time.perf_counter())
+        reviewer.latencies.append((reviewer.answered[-1] - started) * 1000)
         if answer.status_code != 302:
             reviewer.errors.append(f"verdict: {answer.status_code}")
             continue
@@ -139,6 +141,13 @@ def judge(base: str, reviewer: Reviewer, verdicts: int, start: threading.Event) 
         if "/studies/" not in nxt:
             return  # nothing left to judge for this reviewer
         card_url = requests.compat.urljoin(base + "/", nxt)
+
+
+def watch(refresh: subprocess.Popen[bytes], ended: list[float], outputs: list[bytes]) -> None:
+    """Wait for the refresh (reading its stderr), noting when it ended."""
+    _, err = refresh.communicate()
+    ended.append(time.perf_counter())
+    outputs.append(err)
 
 
 def measure(reviewers: int, verdicts: int, studies: int, new: int) -> tuple[str, dict[str, Any]]:
@@ -192,13 +201,20 @@ def measure(reviewers: int, verdicts: int, studies: int, new: int) -> tuple[str,
                 time.sleep(1.0)  # every reviewer signed in
                 refresh = evidence(env, "refresh", str(claims), stderr=subprocess.PIPE)
                 began = time.perf_counter()
+                ended: list[float] = []
+                outputs: list[bytes] = []
+                watcher = threading.Thread(target=watch, args=(refresh, ended, outputs))
+                watcher.start()
                 start.set()
                 for thread in threads:
                     thread.join()
                 wall = time.perf_counter() - began
                 overlapped = refresh.poll() is None
-                _, err = refresh.communicate()
+                watcher.join()
+                err = outputs[0]
                 refresh_code = refresh.returncode
+                refresh_s = ended[0] - began
+                during = sum(1 for r in people for t in r.answered if t <= ended[0])
                 # 4: finished, and a conclusion changed (the reviewers judged meanwhile)
                 refresh_ok = refresh_code in (0, 4)
             finally:
@@ -232,6 +248,8 @@ def measure(reviewers: int, verdicts: int, studies: int, new: int) -> tuple[str,
         "post_ms_max": round(latencies[-1], 1) if latencies else None,
         "wall_s": round(wall, 1),
         "refresh_overlapped": overlapped,
+        "refresh_s": round(refresh_s, 1),
+        "posts_during_refresh": during,
         "refresh_ok": refresh_ok,
         "refresh_exit_code": refresh_code,
         "linked_after": linked,
@@ -254,6 +272,8 @@ def measure(reviewers: int, verdicts: int, studies: int, new: int) -> tuple[str,
             f"| POST latency, p95 | {figures['post_ms_p95']} ms |",
             f"| POST latency, max | {figures['post_ms_max']} ms |",
             f"| refresh still running when the reviewers finished | {overlapped} |",
+            f"| refresh wall time; verdict POSTs answered while it ran | {refresh_s:.1f} s;"
+            f" {during} |",
             f"| refresh exit code (0 or 4: finished); studies linked after | {refresh_code};"
             f" {linked} |",
             f"| wall time of the judging | {wall:.1f} s |",

@@ -109,6 +109,14 @@ def test_names_are_unique_and_unknown_names_are_named(database_url: str) -> None
     assert users(database_url, "passwd", "carl", "--password-stdin", stdin=OTHER).exit_code == 2
 
 
+def test_a_taken_or_unknown_name_is_said_before_the_password_is_asked(database_url: str) -> None:
+    assert add(database_url, "ann").exit_code == 0
+    for args in (("add", "ann"), ("add", " bob"), ("passwd", "carl")):
+        done = users(database_url, *args, stdin="")  # nobody at the keyboard
+        assert done.exit_code == 2, (args, done.output)
+        assert "Password" not in done.stderr and done.stderr.startswith("Error: "), done.stderr
+
+
 def test_disable_and_passwd_end_sessions_and_change_sign_in(database_url: str) -> None:
     assert add(database_url, "ann").exit_code == 0
     first = sign_in(database_url, "ann", PASSWORD)

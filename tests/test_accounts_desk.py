@@ -269,6 +269,16 @@ def test_a_reviewer_cannot_manage_users_and_an_admin_can(desk: Desk) -> None:
     assert try_login(desk, requests.Session(), "nina", PASSWORD).status_code == 303
 
 
+def test_a_reviewer_cannot_resolve_a_conflict_and_an_editor_can(desk: Desk) -> None:
+    rita, ed = login(desk, "rita"), login(desk, "ed")
+    form = {"verdict": "mixed", "reason": "forged"}
+    refused = desk.post(rita, f"{CARD}/resolve", data={**form, "csrf_token": token_of(desk, rita)})
+    assert refused.status_code == 403 and verdict_rows(desk.url) == []
+    allowed = desk.post(ed, f"{CARD}/resolve", data={**form, "csrf_token": token_of(desk, ed)})
+    assert allowed.status_code == 400 and "do not disagree" in allowed.text  # past the role
+    assert verdict_rows(desk.url) == []
+
+
 def test_verdicts_carry_the_account_and_a_typed_name_is_never_trusted(desk: Desk) -> None:
     rita = login(desk, "rita")
     token = token_of(desk, rita, CARD)
@@ -344,60 +354,121 @@ def test_every_post_needs_the_csrf_token(desk: Desk) -> None:
     assert account_names(desk.url) == {"ada": True, "ed": True, "rita": True}
 
 
-HOSTILE = [SQLI, LONG, "a\x00b", "%", "../../etc/passwd", "<script>x</script>"]
-GETS = [
-    "/articles/{v}/claims/" + CLAIM + "/",
-    f"/articles/{SLUG}/claims/{{v}}/",
-    f"{BASE}/studies/{{v}}",
-    f"{BASE}/studies/{{v}}/next?step=1",
-    f"{CARD}/next?step={{v}}",
-    "/articles/{v}/report",
-    "/articles/{v}/conflicts",
-    f"{BASE}/?state={{v}}",
-    f"{BASE}/?level={{v}}",
-    f"{BASE}/?verdict={{v}}",
-    f"{BASE}/?flag={{v}}",
-    f"{BASE}/?page={{v}}",
+HOSTILE = [SQLI, LONG, "a\x00b", "%", "../../etc/passwd", "<script>x</script>", "²", "-1"]
+CLAIM_PATHS = [
+    "/articles/{slug}/claims/{claim}/",
+    "/articles/{slug}/claims/{claim}/studies/{pmid}",
+    "/articles/{slug}/claims/{claim}/studies/{pmid}/next",
 ]
+ARTICLE_PATHS = ["/articles/{slug}/report", "/articles/{slug}/conflicts"]
+POST_PATHS = {
+    "/articles/{slug}/claims/{claim}/studies/{pmid}/verdict": {"verdict": "supports"},
+    "/articles/{slug}/claims/{claim}/studies/{pmid}/undo": {},
+    "/articles/{slug}/claims/{claim}/studies/{pmid}/resolve": {"verdict": "mixed", "reason": "r"},
+}
+FILTERS = ["state", "level", "verdict", "flag"]
+IDS = {"slug": SLUG, "claim": CLAIM, "pmid": RETRACTED}
 
 
-def test_hostile_and_overlong_values_in_every_parameter_never_give_a_500(desk: Desk) -> None:
+def refused(value: str, in_path: bool = True) -> set[int]:
+    """What a hostile id must get: 400, or 404 when its '/' makes the path match no route."""
+    return {404} if in_path and "/" in value else {400}
+
+
+def hostile_paths(template: str, quoted: str) -> list[str]:
+    """``template`` with one of its ids replaced by ``quoted`` at a time."""
+    return [template.format(**{**IDS, key: quoted}) for key in IDS if "{" + key + "}" in template]
+
+
+def test_hostile_and_overlong_values_in_every_parameter_give_400_never_500(desk: Desk) -> None:
+    """Every id and filter of every route refuses a bad value (400); free text (a note, a
+    reason, a search, an account name) keeps metacharacters as data and refuses a value
+    over its length (400), never cut."""
     ada = login(desk, "ada")
     token = token_of(desk, ada)
-    for value in HOSTILE:
+    routes = {r.rule for r in desk.app.url_map.iter_rules()}
+    for template in (*CLAIM_PATHS, *ARTICLE_PATHS, *POST_PATHS):
+        assert template.replace("{", "<").replace("}", ">") in routes, template
+    for index, value in enumerate(HOSTILE):
         quoted = requests.utils.quote(value, safe="")
-        for pattern in GETS:
-            answer = desk.get(ada, pattern.format(v=quoted))
-            assert answer.status_code in (400, 404), (pattern, value[:20], answer.status_code)
-        search = desk.get(ada, f"{BASE}/?q={quoted}")  # free text: searched, not refused
-        assert search.status_code in (200, 400), (value[:20], search.status_code)
-        for path, form in [
-            (f"{BASE}/studies/{quoted}/verdict", {"verdict": "supports"}),
-            (
-                f"/articles/{quoted}/claims/{CLAIM}/studies/{RETRACTED}/verdict",
-                {"verdict": "mixed"},
-            ),
-            (f"{CARD}/verdict", {"verdict": value}),
-            (f"{BASE}/studies/{quoted}/undo", {}),
-            ("/users/disable", {"name": value}),
-            ("/users", {"name": "n", "role": value, "password": PASSWORD, "password2": PASSWORD}),
-        ]:
-            answer = desk.post(ada, path, data={**form, "csrf_token": token})
-            assert answer.status_code in (400, 404), (path, value[:20], answer.status_code)
+        for template in (*CLAIM_PATHS, *ARTICLE_PATHS):
+            for path in hostile_paths(template, quoted):
+                answer = desk.get(ada, path)
+                assert answer.status_code in refused(value), (path[:80], answer.status_code)
+        for template in CLAIM_PATHS:
+            read = {"/": ["page"], "next": ["step"]}.get(template.rsplit("/", 1)[-1] or "/", [])
+            for name in FILTERS + read:
+                if name == "step" and value == "-1":
+                    continue  # a valid step
+                path = template.format(**IDS) + f"?{name}={quoted}"
+                answer = desk.get(ada, path)
+                assert answer.status_code == 400, (path[:80], answer.status_code)
+        for template, form in POST_PATHS.items():
+            for path in hostile_paths(template, quoted):
+                answer = desk.post(ada, path, data={**form, "csrf_token": token})
+                assert answer.status_code in refused(value), (path[:80], answer.status_code)
+            path = template.format(**IDS)
+            for name in FILTERS:
+                answer = desk.post(
+                    ada, f"{path}?{name}={quoted}", data={**form, "csrf_token": token}
+                )
+                assert answer.status_code == 400, (path, name, answer.status_code)
+            if "verdict" in form:
+                answer = desk.post(ada, path, data={**form, "verdict": value, "csrf_token": token})
+                assert answer.status_code == 400, (path, value[:20], answer.status_code)
+        users = {"name": f"new {index}", "role": value, "password": PASSWORD, "password2": PASSWORD}
+        answer = desk.post(ada, "/users", data={**users, "csrf_token": token})
+        assert answer.status_code == 400, (value[:20], answer.status_code)
+        users = {**users, "role": "reviewer", "password": value, "password2": value}
+        answer = desk.post(ada, "/users", data={**users, "csrf_token": token})
+        fits = 10 <= len(value) <= 1024 and "\x00" not in value  # a password is free text
+        assert answer.status_code == (303 if fits else 400), (value[:20], answer.status_code)
+        gone = desk.post(ada, "/users/disable", data={"name": value, "csrf_token": token})
+        assert gone.status_code == 400, (value[:20], gone.status_code)
         for name, password in [(value, PASSWORD), ("ada", value)]:
             answer = try_login(desk, requests.Session(), name, password)
-            assert answer.status_code in (400, 401), (value[:20], answer.status_code)
+            expected = {400} if len(value) > 1024 or "\x00" in value else {401}
+            assert answer.status_code in expected, (value[:20], answer.status_code)
             assert 'name="password"' in answer.text or "NUL" in answer.text
         desk.clock.now += 10_000  # the throttle forgets: these are not a brute force
+        assert desk.get(requests.Session(), f"/login?token={quoted}").status_code in (200, 400)
+    free_text_keeps_metacharacters_and_refuses_overlong_values(desk, ada, token)
+    with Database(desk.url, create=False).session() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 3 + 3 + 2
+
+
+def free_text_keeps_metacharacters_and_refuses_overlong_values(
+    desk: Desk, ada: requests.Session, token: str
+) -> None:
+    """A note, a search, an account name: metacharacters kept as data, too long -> 400."""
+    hostile = [SQLI, "%", "<script>x</script>", "O'Brien \\ 50%_"]
+    for value in hostile:
+        quoted = requests.utils.quote(value, safe="")
+        assert desk.get(ada, f"{BASE}/?q={quoted}").status_code == 200
         noted = desk.post(
             ada, f"{CARD}/verdict", data={"verdict": "mixed", "note": value, "csrf_token": token}
         )
-        assert noted.status_code in (302, 400), (value[:20], noted.status_code)
+        assert noted.status_code == 302, (value, noted.status_code)
     with Database(desk.url, create=False).session() as session:
-        assert session.scalar(select(func.count()).select_from(User)) == 3
-        notes = session.scalars(select(Verdict.note)).all()
-    assert all(note is None or len(note) <= 2000 for note in notes)
-    assert {r[1] for r in verdict_rows(desk.url)} <= {"ada"}
+        notes = session.scalars(select(Verdict.note).order_by(Verdict.id)).all()
+    assert notes == hostile  # stored as typed
+    for name in (SQLI, "O'Brien"):
+        form = {"name": name, "role": "reviewer", "password": PASSWORD, "password2": PASSWORD}
+        assert desk.post(ada, "/users", data={**form, "csrf_token": token}).status_code == 303
+    assert try_login(desk, requests.Session(), SQLI, PASSWORD).status_code == 303
+    too_long = [
+        ("GET", f"{BASE}/?q={'x' * 201}", None, "search is over 200"),
+        ("POST", f"{CARD}/verdict", {"verdict": "mixed", "note": "n" * 2001}, "note is over"),
+        ("POST", f"{CARD}/resolve", {"verdict": "mixed", "reason": "r" * 2001}, "reason is over"),
+        ("POST", "/users", {"name": "n" * 201, "role": "reviewer"}, "not a valid account name"),
+    ]
+    for method, path, form, says in too_long:
+        if method == "GET":
+            answer = desk.get(ada, path)
+        else:
+            answer = desk.post(ada, path, data={**(form or {}), "csrf_token": token})
+        assert answer.status_code == 400 and says in answer.text, (path[:60], answer.status_code)
+    assert len(verdict_rows(desk.url)) == len(hostile)
 
 
 # --- the trusted proxy header ------------------------------------------------------------------

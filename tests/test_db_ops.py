@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy.engine import make_url
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from evidence.cli.main import cli
 from evidence.domain.claims import load_claims
 from evidence.domain.errors import SchemaVersionError
+from evidence.services import accounts
 from evidence.services.context import Context
 from evidence.settings import Settings
 from evidence.store.db import HEAD_REVISION, Database, alembic_config, current_revision
@@ -23,6 +25,7 @@ from tests.claims_files import BUNDLED
 from tests.mirror_support import MESH
 
 PREVIOUS = "0008"  # the head of the release before (issue 14: upgrade from it, data in it)
+ACCOUNTS_HEAD = "0011"  # the head before the review protocol: accounts in it, verdicts kindless
 CLAIM = "nmda-blockade"
 PASSWORD = "s3cret-Pw-7d1"
 
@@ -81,20 +84,29 @@ def without_mirror(counts: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in counts.items() if k != "mirror_records"}
 
 
-def test_upgrade_from_the_previous_head_keeps_every_row(ledger: dict[str, str]) -> None:
+@pytest.mark.parametrize("previous", [PREVIOUS, ACCOUNTS_HEAD])
+def test_upgrade_from_the_previous_head_keeps_every_row(
+    ledger: dict[str, str], previous: str
+) -> None:
+    url = ledger["EVIDENCE_DATABASE_URL"]
+    with Database(url).session(write=True) as session:
+        accounts.add_account(session, "ann", "editor", PASSWORD)
     before = info(ledger)
     assert (before["revision"], before["state"]) == (HEAD_REVISION, "current")
     assert before["counts"]["verdicts"] == 1 and before["counts"]["articles"] == 3
-    downgrade(ledger["EVIDENCE_DATABASE_URL"], PREVIOUS)
+    downgrade(url, previous)
     old = info(ledger)
-    assert (old["revision"], old["state"]) == (PREVIOUS, "behind")
-    assert old["counts"] == without_mirror(before["counts"])  # 0008 has no mirror tables
+    assert (old["revision"], old["state"]) == (previous, "behind")
+    assert without_mirror(old["counts"]) == without_mirror(before["counts"])  # 0008: no mirror
 
     upgraded = run(ledger, "db", "upgrade", "--json")
     assert upgraded.exit_code == 0, upgraded.stderr
-    assert json.loads(upgraded.stdout)["before"] == PREVIOUS
+    assert json.loads(upgraded.stdout)["before"] == previous
     assert json.loads(upgraded.stdout)["after"] == HEAD_REVISION
-    assert f"upgraded from migration {PREVIOUS} to {HEAD_REVISION}" in one_line(upgraded)
+    assert f"upgraded from migration {previous} to {HEAD_REVISION}" in one_line(upgraded)
+    with Database(url).session() as session:  # 0011 kept the account; 0008 had no accounts
+        signed = accounts.authenticate(session, "ann", PASSWORD)
+    assert (signed is not None) == (previous == ACCOUNTS_HEAD)
     after = info(ledger)
     assert (after["revision"], after["state"], after["counts"]) == (
         HEAD_REVISION,
@@ -122,7 +134,44 @@ def refused_commands(tmp_path: Path) -> list[tuple[str, ...]]:
         ("claims", "check", str(BUNDLED)),
         ("refresh", str(BUNDLED), "--claim", CLAIM),
         ("mirror", "load-mesh", str(MESH)),
+        ("diff",),
+        ("export", "--as-reviewer", "bob"),
+        ("claims", "set-review", CLAIM, "--reviewers", "2", "--blind"),
+        ("review", "show", CLAIM),
+        ("review", "conflicts"),
+        ("review", "resolve", CLAIM, "30000001", "--verdict", "mixed", "--reason", "r"),
+        ("retractions", "update", "--from", str(tmp_path / "notices.csv")),
+        ("mirror", "info"),
+        ("mirror", "load", str(MESH.parent)),
+        ("mirror", "sync", "--from", "http://127.0.0.1:9/"),
+        ("mirror", "compare", "--claim", CLAIM),
+        ("users", "list"),
+        ("users", "add", "carl", "--password-stdin"),  # refused before reading the password
+        ("users", "disable", "ann"),
+        ("users", "enable", "ann"),
+        ("users", "passwd", "ann", "--password-stdin"),
     ]
+
+
+EXEMPT = {("db", "upgrade"), ("db", "info"), ("db", "backup")}  # they work at any level
+SERVED = {("serve",)}  # it serves: refused through create_app, below
+
+
+def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every command of the CLI, as the words that name it."""
+    found: set[tuple[str, ...]] = set()
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found |= command_paths(command, (*prefix, name))
+        else:
+            found.add((*prefix, name))
+    return found
+
+
+def test_the_refusal_test_covers_every_command(tmp_path: Path) -> None:
+    groups = {name for name, c in cli.commands.items() if isinstance(c, click.Group)}
+    covered = {c[:2] if c[0] in groups else c[:1] for c in refused_commands(tmp_path)}
+    assert command_paths(cli) == covered | EXEMPT | SERVED  # a new command gets a line
 
 
 def test_every_other_command_refuses_an_old_schema_and_changes_nothing(

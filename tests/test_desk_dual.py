@@ -83,7 +83,11 @@ def test_conflicts_page_and_resolve_form_for_editors_only(
 
     eve = account_login(app, desk_db.url, "eve", "reviewer")
     page = eve.get(CONFLICTS)
-    assert page.status_code == 200 and f'data-pmid="{pmid}"' in page.text
+    assert page.status_code == 200  # blind: eve has not judged it, so it is not listed
+    assert f'data-pmid="{pmid}"' not in page.text and "(ann)" not in page.text
+    judge(eve, pmid, "mixed")
+    page = eve.get(CONFLICTS)
+    assert f'data-pmid="{pmid}"' in page.text
     assert (
         "An editor resolves this conflict" in page.text
         and '<form method="post" action="/articles' not in page.text
@@ -123,3 +127,28 @@ def test_local_token_mode_may_resolve_and_home_shows_agreement(
     form = {"verdict": "mixed", "reason": "both", "csrf_token": csrf_of(page.text)}
     action = f"/articles/{SLUG}/claims/{CLAIM}/studies/{pmid}/resolve"
     assert ann.post(action, data=form).status_code == 302
+
+
+def test_a_reviewer_s_home_report_and_conflicts_keep_a_blind_claim_blind(
+    app: Flask,  # noqa: F811
+    desk_db: DeskData,
+) -> None:
+    blind_dual(desk_db)
+    team = {"ann": "reviewer", "bob": "reviewer", "cy": "reviewer", "ed": "editor"}
+    ann, bob, cy, ed = (account_login(app, desk_db.url, n, r) for n, r in team.items())
+    pmid = first_pmid(ann)
+    assert judge(ann, pmid, "supports").status_code == 302
+    report = f"/articles/{SLUG}/report"
+    assert "(ann)" in ann.get(report).text and "(ann)" in ed.get(report).text
+    assert "(ann)" not in bob.get(report).text  # bob has not judged: blind
+    assert "supports: 1" in ed.get("/").text and "supports: 1" not in bob.get("/").text
+
+    assert judge(bob, pmid, "contradicts").status_code == 302
+    assert "(ann)" in bob.get(report).text
+    assert "disputed: 1" in bob.get("/").text and "1 unresolved conflict" in bob.get("/").text
+    for judged in (ann, bob, ed):
+        assert f'data-pmid="{pmid}"' in judged.get(CONFLICTS).text
+    page = cy.get(CONFLICTS).text  # cy has not judged it: neither the conflict nor verdicts
+    assert f'data-pmid="{pmid}"' not in page and "(ann)" not in page
+    assert "1 unresolved conflict" not in cy.get("/").text
+    assert "(ann)" not in cy.get(report).text and "(bob)" not in cy.get(report).text

@@ -54,10 +54,13 @@ def read_password(from_stdin: bool) -> str:
 @pass_app
 def add_command(app: App, name: str, role: str, password_stdin: bool) -> None:
     """Add the account NAME (prompts twice for its password unless --password-stdin)."""
-    from evidence.services.accounts import add_account
+    from evidence.services.accounts import add_account, check_new_account
 
+    database = app.database(create=True)
+    with database.session() as session:  # a bad name or database: said before the prompt
+        check_new_account(session, name, role)
     password = read_password(password_stdin)
-    with app.database(create=True).session(write=True) as session:
+    with database.session(write=True) as session:
         added = add_account(session, name, role, password)
     message(f"added account {added.name!r} ({added.role})", quiet=app.quiet)
 
@@ -113,9 +116,12 @@ def _set_disabled(app: App, name: str, *, disabled: bool) -> None:
 @pass_app
 def passwd_command(app: App, name: str, password_stdin: bool) -> None:
     """Set NAME's password (prompts twice unless --password-stdin); its sessions end."""
-    from evidence.services.accounts import change_password
+    from evidence.services.accounts import account_named, change_password
 
+    database = app.database(create=False)
+    with database.session() as session:  # an unknown name: said before the prompt
+        account_named(session, name)
     password = read_password(password_stdin)
-    with app.database(create=False).session(write=True) as session:
+    with database.session(write=True) as session:
         change_password(session, name, password)
     message(f"changed the password of {name!r}", quiet=app.quiet)

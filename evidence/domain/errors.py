@@ -199,6 +199,13 @@ class AccountError(EvidenceError):
     exit_code = 2
 
 
+class TooLongError(EvidenceError):
+    """A value longer than its field allows (a note, a reason, a search, a sign-in name);
+    refused whole, never cut."""
+
+    exit_code = 2
+
+
 class UnknownAccountError(UnknownIdError):
     """No account with the name given."""
 

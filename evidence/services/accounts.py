@@ -92,6 +92,14 @@ def check_password(password: str) -> None:
 
 def add_account(session: Session, name: str, role: str, password: str) -> AccountInfo:
     """A new enabled account; the name must be free and valid, the password long enough."""
+    check_new_account(session, name, role)
+    check_password(password)
+    return AccountInfo.of(store.add_user(session, name, role, _hasher().hash(password)))
+
+
+def check_new_account(session: Session, name: str, role: str) -> None:
+    """Refuse a name that is not valid or taken, or an unknown role (before asking for a
+    password)."""
     if clean_account_name(name) is None:
         raise AccountError(
             f"not a valid account name: {name[:40]!r} (1 to {MAX_NAME} printable characters, "
@@ -99,15 +107,18 @@ def add_account(session: Session, name: str, role: str, password: str) -> Accoun
         )
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
-    check_password(password)
     if store.user_by_name(session, name) is not None:
         raise AccountError(f"an account called {name!r} exists already")
-    return AccountInfo.of(store.add_user(session, name, role, _hasher().hash(password)))
 
 
 def list_accounts(session: Session) -> list[AccountInfo]:
     """Every account, by name."""
     return [AccountInfo.of(a) for a in store.all_users(session)]
+
+
+def account_named(session: Session, name: str) -> AccountInfo:
+    """The account called ``name``; :class:`UnknownAccountError` when there is none."""
+    return AccountInfo.of(_named(session, name))
 
 
 def _named(session: Session, name: str) -> Account:

@@ -47,6 +47,12 @@ class Conflict:
     verdicts: dict[str, str]  # reviewer -> current verdict
     notes: dict[str, str]  # reviewer -> the note of that verdict, when they gave one
     reviewers: int  # how many verdicts the claim asks for
+    blind: bool = False  # the claim asks for blind review
+
+    def hidden_from(self, reviewer: str, *, blind: bool = False) -> bool:
+        """True when ``reviewer`` may not see this conflict yet: blind review (the claim's,
+        or ``blind`` for every claim) and no verdict of their own among the disagreeing."""
+        return (self.blind or blind) and reviewer not in self.verdicts
 
 
 def conflicts(
@@ -80,6 +86,7 @@ def _conflict(claim_key: str, study: StudyInfo, protocol: ReviewProtocol) -> Con
         verdicts={name: v.verdict for name, v in latest.items()},
         notes={name: v.note for name, v in latest.items() if v.note},
         reviewers=protocol.reviewers,
+        blind=protocol.blind,
     )
 
 

@@ -38,16 +38,18 @@ def load_report(
     *,
     now: datetime | None = None,
     as_reviewer: str | None = None,
+    blind: bool = False,
 ) -> ReportData:
     """The report of claim set ``slug`` (or of the only one stored), summaries included.
 
-    ``as_reviewer``: as that reviewer may see it (:func:`as_seen_by`): on blind claims,
-    the studies they have not judged yet show only their own rows.
+    ``as_reviewer``: as that reviewer may see it (:func:`as_seen_by`): on blind claims
+    (every claim with ``blind``), the studies they have not judged yet show only their
+    own rows.
     """
     ref = reads.resolve_claim_set(session, slug)
     data = reads.read_report(session, ref, now=now)
     if as_reviewer is not None:
-        data = as_seen_by(data, as_reviewer)
+        data = as_seen_by(data, as_reviewer, blind=blind)
     return _report(session, ref, data)
 
 
@@ -80,21 +82,22 @@ def _report(session: Session, ref: reads.ClaimSetRef, data: ReportData) -> Repor
     )
 
 
-def as_seen_by(data: ReportData, reviewer: str) -> ReportData:
-    """``data`` as ``reviewer`` may see it: on a blind claim, a study they have no current
-    verdict on keeps only their own rows (no other reviewer's, no resolution), so neither
-    the rows nor the consensus and certainty built from them give the others away."""
+def as_seen_by(data: ReportData, reviewer: str, *, blind: bool = False) -> ReportData:
+    """``data`` as ``reviewer`` may see it: on a blind claim (every claim with ``blind``,
+    the desk's own flag), a study they have no current verdict on keeps only their own
+    rows (no other reviewer's, no resolution), so neither the rows nor the consensus,
+    certainty and agreement built from them give the others away."""
+    return replace(data, claims=tuple(_seen_by(c, reviewer, blind) for c in data.claims))
+
+
+def _seen_by(claim: ClaimReport, reviewer: str, blind: bool) -> ClaimReport:
+    protocol = replace(claim.review, blind=True) if blind else claim.review
+    if not protocol.blind:
+        return claim
     return replace(
-        data,
-        claims=tuple(
-            replace(
-                claim,
-                studies=tuple(
-                    replace(s, verdicts=visible_to(s.verdicts, reviewer, claim.review))
-                    for s in claim.studies
-                ),
-            )
-            for claim in data.claims
+        claim,
+        studies=tuple(
+            replace(s, verdicts=visible_to(s.verdicts, reviewer, protocol)) for s in claim.studies
         ),
     )
 

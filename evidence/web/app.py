@@ -34,6 +34,7 @@ from evidence.domain.errors import (
     NotAllowedError,
     NothingStoredError,
     NothingToWithdrawError,
+    TooLongError,
     UnknownIdError,
 )
 from evidence.report.html import counts_text
@@ -66,6 +67,7 @@ BAD_INPUT = (
     MissingReviewerError,
     MissingReasonError,
     NoConflictError,
+    TooLongError,
 )
 
 

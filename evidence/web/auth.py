@@ -301,6 +301,9 @@ def password_login() -> Response:
     """Team mode: check the name and password (throttled), then a fresh session."""
     name = request.form.get("name", "")
     password = request.form.get("password", "")
+    if len(name) > accounts.MAX_NAME or len(password) > accounts.MAX_PASSWORD:
+        log.warning("400 POST /login: a name or password longer than any account's")
+        return login_page(400, "The name or the password is longer than any account's.")
     address = request.remote_addr or "unknown"
     throttle = _state().throttle
     wait = throttle.wait(name, address)

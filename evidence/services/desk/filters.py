@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
-from evidence.domain.errors import UnknownIdError
+from evidence.domain.errors import TooLongError, UnknownIdError
 from evidence.domain.review import decided_verdict
 from evidence.domain.views import current_verdicts_of, rereview_reason, standing_verdicts
 from evidence.domain.vocab import NOT_REVIEWED, VERDICT_FILTERS
@@ -65,7 +65,9 @@ class QueueFilter:
         flag = args.get("flag") or None
         if flag is not None and flag not in FLAGS:
             raise UnknownIdError.of("flag", flag, FLAGS)
-        search = " ".join((args.get("q") or "").split())[:MAX_SEARCH] or None
+        search = " ".join((args.get("q") or "").split()) or None
+        if search is not None and len(search) > MAX_SEARCH:
+            raise TooLongError(f"the search is over {MAX_SEARCH} characters")
         return cls(state, level, verdict, flag, search)
 
     def as_args(self) -> dict[str, str]:

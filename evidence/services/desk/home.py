@@ -5,16 +5,23 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from evidence.services.desk.pages import ArticleProgress, ClaimProgress
-from evidence.services.views import summarized
+from evidence.services.views import as_seen_by, summarized
 from evidence.store import reads
 
 
-def home(session: Session) -> list[ArticleProgress]:
-    """Every stored article with each claim's conclusion and progress."""
+def home(
+    session: Session, *, reviewer: str | None = None, blind: bool = False
+) -> list[ArticleProgress]:
+    """Every stored article with each claim's conclusion and progress; with ``reviewer``,
+    as they may see it (blind claims, every claim with ``blind``: the others' verdicts on
+    studies they have not judged are left out of the counts, conclusions and agreement)."""
     found = []
     for slug in reads.stored_slugs(session):
         ref = reads.resolve_claim_set(session, slug)
-        data = summarized(reads.read_report(session, ref, with_pmids=False))
+        data = reads.read_report(session, ref, with_pmids=False)
+        if reviewer is not None:
+            data = as_seen_by(data, reviewer, blind=blind)
+        data = summarized(data)
         claims = []
         for claim in data.claims:
             standing = [s for s in claim.studies if s.standing]

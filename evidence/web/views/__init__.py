@@ -38,6 +38,17 @@ def blind_review() -> bool:
     return desk_state(current_app).blind_review
 
 
+def blind_viewer() -> str | None:
+    """Whose blind view the summary pages (home, report, conflicts) show: the signed-in
+    reviewer's, or None for those who may resolve conflicts (editors, admins, the local
+    desk's user): they arbitrate, so they see every verdict there. The study card and the
+    queue keep everyone blind until they have judged."""
+    identity = current_identity()
+    if identity is None or identity.can("resolve"):
+        return None
+    return identity.name
+
+
 def url(endpoint: str, flt: QueueFilter | None = None, **values: Any) -> str:
     """``url_for(endpoint, **values)`` keeping the queue filter ``flt`` in the query."""
     params: dict[str, Any] = {**values, **(flt.as_args() if flt is not None else {})}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from evidence.domain.errors import InvalidVerdictError, UnknownIdError
+from evidence.domain.errors import InvalidVerdictError, TooLongError, UnknownIdError
 from evidence.domain.vocab import VERDICTS
 from evidence.services import desk
 from evidence.web.views import blind_review, db_session, reviewer, url
@@ -45,7 +45,9 @@ def verdict(slug: str, claim: str, pmid: str) -> Response:
     value = request.form.get("verdict", "")
     if value not in VERDICTS:
         raise InvalidVerdictError(f"verdict must be one of {', '.join(VERDICTS)}, not {value!r}")
-    note = request.form.get("note", "").strip()[:MAX_NOTE] or None
+    note = request.form.get("note", "").strip() or None
+    if note is not None and len(note) > MAX_NOTE:
+        raise TooLongError(f"the note is over {MAX_NOTE:,} characters")
     with db_session() as session:
         done = desk.judge(
             session,

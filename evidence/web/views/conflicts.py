@@ -9,7 +9,7 @@ from evidence.domain.errors import InvalidVerdictError
 from evidence.domain.vocab import VERDICTS
 from evidence.services import conflicts as service
 from evidence.web.auth import current_identity
-from evidence.web.views import db_session
+from evidence.web.views import blind_review, blind_viewer, db_session
 
 bp = Blueprint("conflicts", __name__)
 
@@ -19,9 +19,13 @@ MAX_REASON = service.MAX_REASON
 @bp.get("/articles/<slug>/conflicts")
 def conflicts(slug: str) -> str:
     """Every unresolved conflict of the article, claim by claim; the resolve form for those
-    who may resolve."""
+    who may resolve. A reviewer does not see the conflicts of a blind claim on studies they
+    have not judged (:func:`blind_viewer`)."""
     with db_session() as session:
         found = service.conflicts(session, slug=slug)
+    viewer = blind_viewer()
+    if viewer is not None:  # a reviewer: not the conflicts they are blind to
+        found = [c for c in found if not c.hidden_from(viewer, blind=blind_review())]
     by_claim: dict[str, list[service.Conflict]] = {}
     for item in found:
         by_claim.setdefault(item.claim, []).append(item)
@@ -45,7 +49,7 @@ def resolve(slug: str, claim: str, pmid: str) -> Response:
     value = request.form.get("verdict", "")
     if value not in VERDICTS:
         raise InvalidVerdictError(f"verdict must be one of {', '.join(VERDICTS)}, not {value!r}")
-    reason = request.form.get("reason", "")[:MAX_REASON]
+    reason = request.form.get("reason", "")  # the service refuses one over MAX_REASON
     with db_session() as session:
         row = service.resolve(
             session,
