@@ -15,6 +15,7 @@ linked studies.
 - :mod:`.queue`: a page of the queue, the next or previous study;
 - :mod:`.card`: the study card (highlighted terms, key sentence, verdicts shown);
 - :mod:`.actions`: judge and undo; :mod:`.home`: the articles and their progress;
+- :mod:`.blind`: the claims whose verdicts stay hidden from a reviewer (blind review);
 - :mod:`.pages`: the values the pages render.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from evidence.domain.vocab import VERDICTS
 from evidence.services.desk.actions import judge, undo
+from evidence.services.desk.blind import blind_unseen
 from evidence.services.desk.card import matching_words, split_abstract, study_card
 from evidence.services.desk.filters import (
     ALL,
@@ -74,6 +76,7 @@ __all__ = [
     "QueuePage",
     "QueueRow",
     "StudyCard",
+    "blind_unseen",
     "claim_queue",
     "home",
     "judge",

@@ -87,6 +87,7 @@ class ClaimProgress:
     changed: int
     retracted: int
     retracted_judged: int  # retracted studies that carry a verdict
+    blind_unseen: int = 0  # blind review: studies others judged, not me (verdicts hidden)
 
 
 @dataclass(frozen=True)
