@@ -3,7 +3,8 @@
 A reviewer signs in with the one-time URL, gives a name and judges 20 studies with the
 keyboard only; undo, next/previous, the note field and the shortcut list work from the
 keyboard; filters narrow the queue; the claim's terms are marked in the abstract; a
-retracted study shows its flag; hostile PubMed text runs nothing; two reviewers judge while
+retracted study shows its flag; hostile PubMed text runs nothing; a form sent without its
+CSRF token gets 403, a browser without the session the login page; two reviewers judge while
 ``evidence refresh`` runs, and nothing is lost. Skipped, with the reason, when Chromium is
 absent (.ci/run installs Debian's ``chromium``).
 """
@@ -162,6 +163,33 @@ def test_hostile_pubmed_text_stays_inert(browser: Browser, desk: Desk) -> None:
     assert "alert('title')" in page.locator("table.queue").inner_text()
     assert seen.quiet, seen  # no dialog, no console error (no CSP violation either)
     context.close()
+
+
+def test_a_post_without_its_csrf_token_gets_403_and_no_session_gets_the_login_page(
+    browser: Browser, desk: Desk
+) -> None:
+    context, page, _ = sign_in(browser, desk, "ann")
+    card = f"{desk.base}{QUEUE}studies/{RETRACTED}"
+    page.goto(card)
+    page.locator("#verdict-form input[name='csrf_token']").evaluate("input => input.remove()")
+    with page.expect_navigation() as refused:
+        page.keyboard.press("s")  # the form, submitted by the browser without its token
+    assert refused.value is not None and refused.value.status == 403
+    assert "not sent by this page" in page.locator("main").inner_text()
+    assert verdicts(desk.data.url) == []
+    context.close()
+
+    stranger = browser.new_context()  # no login link opened: no session
+    page = stranger.new_page()
+    for url in (card, desk.base + QUEUE, f"{desk.base}/articles/{SLUG}/report"):
+        shown = page.goto(url)
+        assert shown is not None and shown.status == 401, url
+        assert "Open the link that" in page.locator("main").inner_text(), url
+        assert page.locator("article.card, table.queue").count() == 0
+    posted = page.request.post(f"{card}/verdict", form={"verdict": "supports"})
+    assert posted.status == 401 and "Open the link that" in posted.text()
+    assert verdicts(desk.data.url) == []
+    stranger.close()
 
 
 def test_two_reviewers_judge_while_a_refresh_runs_and_nothing_is_lost(
