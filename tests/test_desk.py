@@ -522,6 +522,25 @@ def test_serve_prints_a_login_url_and_runs_waitress(
     assert not (tmp_path / "none.db").exists()
 
 
+def test_serve_open_opens_the_login_url_in_a_browser(
+    desk_db: DeskData,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import webbrowser
+
+    import waitress
+
+    opened: list[str] = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    env = {"EVIDENCE_DATABASE_URL": desk_db.url}
+    result = CliRunner().invoke(cli, ["serve", "--port", "8798", "--open"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert opened == [result.stdout.strip()]
+    assert opened[0].startswith("http://127.0.0.1:8798/login?token=")
+    assert CliRunner().invoke(cli, ["serve"], env=env).exit_code == 0 and len(opened) == 1
+
+
 def test_the_desk_on_postgresql(desk_template: DeskData, postgres_url: str) -> None:
     """The same desk over PostgreSQL: refresh into it, judge from the queue with the keyboard's
     forms, undo, and the queue and the rows agree."""
