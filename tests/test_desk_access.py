@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from evidence.services.review import record_verdict
+from evidence.store.db import Database
 from tests.desk_browser import Desk, sign_in
-from tests.desk_data import RETRACTED
+from tests.desk_data import CLAIM, RETRACTED, SLUG, run
 from tests.test_browser import CHROMIUM
 from tests.test_desk_browser import QUEUE
 
@@ -84,4 +86,22 @@ def test_at_200_percent_zoom_pages_reflow_and_verdicts_stay_reachable(
         box = button.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= ZOOMED["width"]
         assert button.get_attribute("aria-keyshortcuts")
+    context.close()
+
+
+def test_axe_finds_no_violation_where_blind_review_hides_verdicts(
+    browser: Browser, desk: Desk
+) -> None:
+    """Home with a claim's counts hidden, and the report withheld, are as accessible."""
+    done = run(desk.data.env, "claims", "set-review", CLAIM, "--blind")
+    assert done.exit_code == 0, done.stderr
+    with Database(desk.data.url, create=False).session(write=True) as session:
+        record_verdict(session, CLAIM, RETRACTED, "supports", reviewer="bob", slug=SLUG)
+    context, page, _ = sign_in(browser, desk, "ann")
+    page.goto(desk.base + "/")
+    assert page.locator(".blind-hidden").count() == 2
+    assert violations(page) == [], "home, blind"
+    shown = page.goto(f"{desk.base}/articles/{SLUG}/report")
+    assert shown is not None and shown.status == 403
+    assert violations(page) == [], "report withheld"
     context.close()
