@@ -52,6 +52,18 @@ def app(desk_db: DeskData) -> Flask:
     return made
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_desk(request: pytest.FixtureRequest, desk_template: DeskData) -> DeskData:
+    """The refreshed desk database on SQLite (a copy), then on PostgreSQL (refreshed anew)."""
+    if request.param == "sqlite":
+        return DeskData(**vars(request.getfixturevalue("desk_db")))
+    url = str(request.getfixturevalue("postgres_url"))
+    env = {**desk_template.env, "EVIDENCE_DATABASE_URL": url}
+    done = run(env, "refresh", str(BUNDLED))
+    assert done.exit_code == 0, done.stderr
+    return DeskData(url, desk_template.server, env)
+
+
 def login(app: Flask, name: str = "ann") -> FlaskClient:
     """A browser that used a fresh login link and gave its name."""
     client = app.test_client()
@@ -324,8 +336,8 @@ def test_unknown_ids_and_values_are_refused_with_one_log_line(
 # --- hostile text ------------------------------------------------------------------------
 
 
-def test_hostile_pubmed_text_is_escaped(app: Flask) -> None:
-    client = login(app)
+def test_hostile_pubmed_text_is_escaped(any_desk: DeskData) -> None:
+    client = login(create_app(context_for(any_desk.url)))
     for path in (study(HOSTILE), f"{BASE}/?state=all&q=hostile"):
         page = client.get(path).text
         parser = Tags()
@@ -384,11 +396,11 @@ def test_after_a_verdict_the_next_unjudged_study_opens(app: Flask) -> None:
     assert prev.location.endswith(study(order[1]))
 
 
-def test_the_queue_is_in_study_order_and_its_filters_hold(
-    app: Flask,
-    desk_db: DeskData,
-) -> None:
-    client = login(app)
+def test_the_queue_is_in_study_order_and_its_filters_hold(any_desk: DeskData) -> None:
+    """On SQLite and PostgreSQL: the order, each state, verdict, flag (JSON) and level
+    filter, and the search (LIKE / ILIKE, any case, ``%`` taken literally)."""
+    desk_db = any_desk
+    client = login(create_app(context_for(desk_db.url)))
     everything = ordered_studies(desk_db.url)
     assert queue_pmids(client, "?state=all") == everything  # SQL order == study_order
     assert queue_pmids(client) == everything  # nothing judged: all to do
@@ -508,6 +520,25 @@ def test_serve_prints_a_login_url_and_runs_waitress(
     )
     assert missing.exit_code == 1 and "no database" in missing.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_serve_open_opens_the_login_url_in_a_browser(
+    desk_db: DeskData,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import webbrowser
+
+    import waitress
+
+    opened: list[str] = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    env = {"EVIDENCE_DATABASE_URL": desk_db.url}
+    result = CliRunner().invoke(cli, ["serve", "--port", "8798", "--open"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert opened == [result.stdout.strip()]
+    assert opened[0].startswith("http://127.0.0.1:8798/login?token=")
+    assert CliRunner().invoke(cli, ["serve"], env=env).exit_code == 0 and len(opened) == 1
 
 
 def test_the_desk_on_postgresql(desk_template: DeskData, postgres_url: str) -> None:

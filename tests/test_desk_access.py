@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from evidence.services.review import record_verdict
+from evidence.store.db import Database
 from tests.desk_browser import Desk, sign_in
-from tests.desk_data import RETRACTED
+from tests.desk_data import CLAIM, RETRACTED, SLUG, run
 from tests.test_browser import CHROMIUM
 from tests.test_desk_browser import QUEUE
 
@@ -84,4 +86,23 @@ def test_at_200_percent_zoom_pages_reflow_and_verdicts_stay_reachable(
         box = button.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= ZOOMED["width"]
         assert button.get_attribute("aria-keyshortcuts")
+    context.close()
+
+
+def test_axe_finds_no_violation_where_blind_review_hides_verdicts(
+    browser: Browser, desk: Desk
+) -> None:
+    """Home and the report as a blind reviewer sees them (without bob's verdict on a study
+    ann has not judged) are as accessible, and bob's verdict is not on them."""
+    done = run(desk.data.env, "claims", "set-review", CLAIM, "--blind")
+    assert done.exit_code == 0, done.stderr
+    with Database(desk.data.url, create=False).session(write=True) as session:
+        record_verdict(session, CLAIM, RETRACTED, "supports", reviewer="bob", slug=SLUG)
+    context, page, _ = sign_in(browser, desk, "ann")
+    page.goto(desk.base + "/")
+    assert violations(page) == [], "home, blind"
+    shown = page.goto(f"{desk.base}/articles/{SLUG}/report")
+    assert shown is not None and shown.status == 200
+    assert "bob" not in page.content()
+    assert violations(page) == [], "report, blind"
     context.close()

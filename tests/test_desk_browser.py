@@ -2,10 +2,11 @@
 
 A reviewer signs in with the one-time URL, gives a name and judges 20 studies with the
 keyboard only; undo, next/previous, the note field and the shortcut list work from the
-keyboard; filters narrow the queue; the claim's terms are marked in the abstract; a
-retracted study shows its flag; hostile PubMed text runs nothing; two reviewers judge while
-``evidence refresh`` runs, and nothing is lost. Skipped, with the reason, when Chromium is
-absent (.ci/run installs Debian's ``chromium``).
+keyboard; everything also works with scripts off; filters narrow the queue; the claim's
+terms are marked in the abstract; a retracted study shows its flag; hostile PubMed text
+runs nothing; a form sent without its CSRF token gets 403, a browser without the session
+the login page; two reviewers judge while ``evidence refresh`` runs, and nothing is lost.
+Skipped, with the reason, when Chromium is absent (.ci/run installs Debian's ``chromium``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from evidence.store.models import Claim, ClaimStatement, Verdict
 from tests.claims_files import BUNDLED
 from tests.desk_browser import Desk, sign_in
 from tests.desk_data import CLAIM, HOSTILE, RETRACTED, SLUG
-from tests.test_browser import CHROMIUM
+from tests.test_browser import CHROMIUM, VIEWPORT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -51,6 +52,11 @@ def expect(locator: Any) -> Any:
 def press_and_wait(page: Page, key: str) -> None:
     with page.expect_navigation():
         page.keyboard.press(key)
+
+
+def click_and_wait(page: Page, locator: Any) -> None:
+    with page.expect_navigation():
+        locator.click()
 
 
 def verdicts(url: str) -> list[tuple[str, str, str, int | None]]:
@@ -161,6 +167,74 @@ def test_hostile_pubmed_text_stays_inert(browser: Browser, desk: Desk) -> None:
         assert page.locator("a[href^='javascript']").count() == 0
     assert "alert('title')" in page.locator("table.queue").inner_text()
     assert seen.quiet, seen  # no dialog, no console error (no CSP violation either)
+    context.close()
+
+
+def test_a_post_without_its_csrf_token_gets_403_and_no_session_gets_the_login_page(
+    browser: Browser, desk: Desk
+) -> None:
+    context, page, _ = sign_in(browser, desk, "ann")
+    card = f"{desk.base}{QUEUE}studies/{RETRACTED}"
+    page.goto(card)
+    page.locator("#verdict-form input[name='csrf_token']").evaluate("input => input.remove()")
+    with page.expect_navigation() as refused:
+        page.keyboard.press("s")  # the form, submitted by the browser without its token
+    assert refused.value is not None and refused.value.status == 403
+    assert "not sent by this page" in page.locator("main").inner_text()
+    assert verdicts(desk.data.url) == []
+    context.close()
+
+    stranger = browser.new_context()  # no login link opened: no session
+    page = stranger.new_page()
+    for url in (card, desk.base + QUEUE, f"{desk.base}/articles/{SLUG}/report"):
+        shown = page.goto(url)
+        assert shown is not None and shown.status == 401, url
+        assert "Open the link that" in page.locator("main").inner_text(), url
+        assert page.locator("article.card, table.queue").count() == 0
+    posted = page.request.post(f"{card}/verdict", form={"verdict": "supports"})
+    assert posted.status == 401 and "Open the link that" in posted.text()
+    assert verdicts(desk.data.url) == []
+    stranger.close()
+
+
+def test_everything_works_without_javascript(browser: Browser, desk: Desk) -> None:
+    """Scripts off: the name form, the queue's filters, a verdict with a note, the next
+    study, undo, next and previous, and the report, all as plain forms and links."""
+    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(desk.login_url())
+    page.fill("#name", "No Script")
+    click_and_wait(page, page.get_by_role("button", name="Start reviewing"))
+    page.goto(desk.base + QUEUE)
+    page.select_option("#state", "all")
+    page.select_option("#flag", "retracted")
+    click_and_wait(page, page.get_by_role("button", name="Filter"))
+    assert "flag=retracted" in page.url and 0 < page.locator("table.queue tbody tr").count() < 24
+    assert page.locator(f"table.queue tbody tr[data-pmid='{RETRACTED}']").count() == 1
+    page.goto(desk.base + QUEUE)
+    click_and_wait(page, page.get_by_role("link", name="Open the first study"))
+    first = current_pmid(page)
+    page.fill("#note", "judged without scripts")
+    click_and_wait(page, page.get_by_role("button", name="Supports"))
+    second = current_pmid(page)
+    assert second != first and f"Recorded: supports on PMID {first}" in page.inner_text("#status")
+    click_and_wait(page, page.get_by_role("button", name=f"Undo my verdict on PMID {first}"))
+    assert current_pmid(page) == first
+    rows = verdicts(desk.data.url)
+    assert [r[:3] for r in rows] == [
+        (first, "No Script", "supports"),
+        (first, "No Script", "withdrawn"),
+    ]
+    with Database(desk.data.url, create=False).session() as session:
+        notes = list(session.scalars(select(Verdict.note).order_by(Verdict.id)))
+    assert notes[0] == "judged without scripts"
+    click_and_wait(page, page.get_by_role("link", name="Next study"))
+    assert current_pmid(page) == second
+    click_and_wait(page, page.get_by_role("link", name="Previous study"))
+    assert current_pmid(page) == first
+    page.goto(desk.base + "/")
+    click_and_wait(page, page.get_by_role("link", name="Report (always current)"))
+    assert "nmda-blockade" in page.content()
     context.close()
 
 

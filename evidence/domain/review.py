@@ -133,9 +133,11 @@ def first_round(verdicts: Sequence[VerdictInfo]) -> dict[str, str]:
 
 
 def hides_others(verdicts: Sequence[VerdictInfo], reviewer: str, protocol: ReviewProtocol) -> bool:
-    """True when ``reviewer`` may not see the others' verdicts yet: blind review, and no
-    current verdict of their own on the pair."""
+    """True when ``reviewer`` may not see the others' verdicts yet: blind review, no current
+    verdict of their own on the pair, and no resolution of theirs (resolving, they saw all)."""
     if not protocol.blind:
+        return False
+    if any(v.is_resolution and v.reviewer == reviewer for v in verdicts):
         return False
     return reviewer not in current_verdicts_of(standing_verdicts(verdicts))
 

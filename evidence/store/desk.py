@@ -72,15 +72,6 @@ class JudgedPair:
     verdicts: tuple[VerdictInfo, ...]
 
 
-@dataclass(frozen=True)
-class StudyFilter:
-    """What SQL narrows a claim's studies to: a level, a flag, words in title or abstract."""
-
-    level: int | None = None
-    flag: str | None = None
-    search: str | None = None
-
-
 def begin_write(session: Session) -> None:
     """Start the session's transaction as a writer (call it first, before any read).
 
@@ -230,11 +221,7 @@ def linked_studies(session: Session, claim_id: int) -> list[LinkedStudy]:
     """Every active study of the claim, in study order, with its level and flags
     (1 statement)."""
     query = _in_study_order(
-        _filtered(
-            [ClaimArticle.pmid, Article.evidence_level, cast(Article.flags, Text)],
-            claim_id,
-            StudyFilter(),
-        )
+        _active([ClaimArticle.pmid, Article.evidence_level, cast(Article.flags, Text)], claim_id)
     )
     return [
         LinkedStudy(pmid, level, frozenset(json_words(flags)))
@@ -245,34 +232,27 @@ def linked_studies(session: Session, claim_id: int) -> list[LinkedStudy]:
 def matching_pmids(session: Session, claim_id: int, search: str) -> set[str]:
     """The claim's active studies with ``search`` in the title or abstract, any case
     (1 statement)."""
+    pattern = f"%{like_escape(search)}%"
     return set(
-        session.scalars(_filtered([ClaimArticle.pmid], claim_id, StudyFilter(search=search)))
+        session.scalars(
+            _active([ClaimArticle.pmid], claim_id).where(
+                or_(
+                    Article.title.ilike(pattern, escape=_LIKE_ESCAPE),
+                    Article.abstract.ilike(pattern, escape=_LIKE_ESCAPE),
+                )
+            )
+        )
     )
 
 
-def _filtered(columns: Sequence[Any], claim_id: int, where: StudyFilter) -> Select[Any]:
-    query = (
+def _active(columns: Sequence[Any], claim_id: int) -> Select[Any]:
+    """``columns`` of the claim's active studies joined to their records."""
+    return (
         select(*columns)
         .select_from(ClaimArticle)
         .join(Article, Article.pmid == ClaimArticle.pmid)
         .where(ClaimArticle.claim_id == claim_id, ClaimArticle.active.is_(True))
     )
-    if where.level is not None:
-        query = query.where(Article.evidence_level == where.level)
-    if where.flag:
-        # flags is a JSON list of plain words (grading.Flag values): match the quoted word
-        query = query.where(
-            cast(Article.flags, Text).like(f'%"{like_escape(where.flag)}"%', escape=_LIKE_ESCAPE)
-        )
-    if where.search:
-        pattern = f"%{like_escape(where.search)}%"
-        query = query.where(
-            or_(
-                Article.title.ilike(pattern, escape=_LIKE_ESCAPE),
-                Article.abstract.ilike(pattern, escape=_LIKE_ESCAPE),
-            )
-        )
-    return query
 
 
 def _in_study_order(query: Select[Any]) -> Select[Any]:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from evidence.domain.review import hides_others
 from evidence.domain.views import ArticleArg, StudyInfo, standing_verdicts
 from evidence.services.desk.common import check_linked, find_claim
 from evidence.services.desk.filters import pair_state
@@ -38,7 +39,7 @@ def study_card(
     study = replace(study, verdicts=rows)
     state = pair_state(pair, reviewer)
     mine = next((v for v in reversed(study.standing) if v.reviewer == reviewer), None)
-    hidden = blind and state.mine is None
+    hidden = hides_others(rows, reviewer, replace(claim.review, blind=blind))
     others = {r: v for r, v in study.current_verdicts.items() if r != reviewer}
     terms = claim_terms(claim.statement, claim.query_terms)
     texts = [study.title, *(text for _, text in study.abstract)]

@@ -38,11 +38,11 @@ def blind_review() -> bool:
     return desk_state(current_app).blind_review
 
 
-def blind_viewer() -> str | None:
-    """Whose blind view the summary pages (home, report, conflicts) show: the signed-in
-    reviewer's, or None for those who may resolve conflicts (editors, admins, the local
-    desk's user): they arbitrate, so they see every verdict there. The study card and the
-    queue keep everyone blind until they have judged."""
+def conflicts_viewer() -> str | None:
+    """Whose blind view the conflicts page shows: the signed-in reviewer's, or None for
+    those who may resolve conflicts (editors, admins, the local desk's user), who arbitrate
+    there and so see every verdict of a conflict. Every other page (card, queue, home,
+    report) shows everyone, arbitrators too, only what they may see as a reviewer."""
     identity = current_identity()
     if identity is None or identity.can("resolve"):
         return None

@@ -9,7 +9,7 @@ from evidence.domain.errors import InvalidVerdictError
 from evidence.domain.vocab import VERDICTS
 from evidence.services import conflicts as service
 from evidence.web.auth import current_identity
-from evidence.web.views import blind_review, blind_viewer, db_session
+from evidence.web.views import blind_review, conflicts_viewer, db_session
 
 bp = Blueprint("conflicts", __name__)
 
@@ -20,10 +20,10 @@ MAX_REASON = service.MAX_REASON
 def conflicts(slug: str) -> str:
     """Every unresolved conflict of the article, claim by claim; the resolve form for those
     who may resolve. A reviewer does not see the conflicts of a blind claim on studies they
-    have not judged (:func:`blind_viewer`)."""
+    have not judged (:func:`conflicts_viewer`)."""
     with db_session() as session:
         found = service.conflicts(session, slug=slug)
-    viewer = blind_viewer()
+    viewer = conflicts_viewer()
     if viewer is not None:  # a reviewer: not the conflicts they are blind to
         found = [c for c in found if not c.hidden_from(viewer, blind=blind_review())]
     by_claim: dict[str, list[service.Conflict]] = {}

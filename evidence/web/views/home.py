@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from evidence.services import desk
-from evidence.web.views import blind_review, blind_viewer, db_session
+from evidence.web.views import blind_review, db_session, reviewer
 
 bp = Blueprint("home", __name__)
 
@@ -14,5 +14,5 @@ bp = Blueprint("home", __name__)
 def index() -> str:
     """Every article with its claims."""
     with db_session() as session:
-        articles = desk.home(session, reviewer=blind_viewer(), blind=blind_review())
+        articles = desk.home(session, reviewer=reviewer(), blind=blind_review())
     return render_template("home.html.j2", articles=articles)
