@@ -13,7 +13,6 @@ and its ``executemany`` spends Python time per row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -21,6 +20,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from evidence.store.upsert import chunks
 
@@ -137,15 +137,26 @@ def _processors(
     """(position, bind processor) of the columns that have one on ``dialect``."""
     found = []
     for index, column in enumerate(columns):
-        kind = table.c[column].type
-        process = kind._cached_bind_processor(dialect)
-        if isinstance(kind, JSON) and dialect.name == "postgresql":
-            # JSON text (cast by the statement), not psycopg's Json wrapper: the same text
-            serializer = dialect._json_serializer or json.dumps
-            process = kind._make_bind_processor(None, serializer)  # type: ignore[no-untyped-call]
+        process = bind_processor(table.c[column].type, dialect)
         if process is not None:
             found.append((index, process))
     return tuple(found)
+
+
+def bind_processor(kind: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    """The conversion SQLAlchemy applies to a value of ``kind`` bound on ``dialect`` (its
+    dialect implementation's: SQLite's datetime text, booleans, a TypeDecorator's own step).
+
+    JSON gets the generic type's processor on every dialect: the text of the engine's
+    ``json_serializer`` (which PostgreSQL's statement casts), not psycopg's ``Json`` wrapper.
+    """
+    if not isinstance(kind, JSON):
+        return kind.dialect_impl(dialect).bind_processor(dialect)
+    generic: TypeEngine[Any] = kind  # JSON's own method, typed as TypeEngine's
+    process = generic.bind_processor(dialect)
+    if process is None:  # a native-JSON driver left to serialize: it would get bare lists
+        raise NotImplementedError("bulk JSON writes need the engine's json_serializer")
+    return process
 
 
 def _mark(dialect: Dialect) -> str:
