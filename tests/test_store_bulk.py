@@ -4,8 +4,9 @@ Records (fixtures, edge cases, the shared corpus) are stored, then partly re-sto
 changes, through :func:`evidence.store.writes.store_articles` in one database and through
 the previous writer (``tests/store_reference.py``) in another; every table's rows must be
 identical, as the database holds them (SQLite's raw values, PostgreSQL's row text). The
-other writers of many rows (links, search runs' PMIDs, changes, notices) are compared the
-same way with Core's dict path (``store/upsert.py``) in the place of ``bulk.insert_tuples``.
+other writers of many rows (links, search runs' PMIDs, changes, notices, the mirror) are
+compared the same way with Core's dict path (``store/upsert.py``) in the place of
+``bulk.insert_tuples``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import Engine, Table, create_engine, text
 from sqlalchemy.orm import Session
 
 from evidence.domain.claims import load_claims
+from evidence.domain.mirror import FIELDS, PreparedRecord
 from evidence.domain.notices import RetractionNotice
 from evidence.domain.records import Article, Author, MeshHeading
 from evidence.services.records import grade_columns
@@ -31,6 +33,7 @@ from evidence.sources.pubmed_xml.parser import parse_articles
 from evidence.store import bulk, recheck, retractions, runs, writes
 from evidence.store.db import Database, table_names
 from evidence.store.jsontext import json_text
+from evidence.store.mirror import load as mirror
 from evidence.store.mirror.models import MirrorMetaRow
 from evidence.store.models import ClaimArticle
 from evidence.store.upsert import insert_rows, upsert
@@ -174,9 +177,27 @@ NOTICES = [
 ]
 
 
+def prepared(pmid: int, version: int = 1) -> PreparedRecord:
+    texts = tuple(f"{field} text {pmid}" for field in FIELDS)
+    raw = f"<r>{pmid}.{version}</r>".encode()
+    return PreparedRecord(pmid * 100 + version, pmid, version, "PubmedArticle", 20200101,
+                          None, 20200102, None, raw, texts)  # fmt: skip
+
+
+def write_mirror(session: Session) -> None:
+    """Two batches of a mirror file (a record replaced, deleted, revived) and a MeSH tree."""
+    new = mirror.NewFile("pubmed26n0001.xml.gz", "baseline", 2026, 1, 10, "md5", True, None)
+    file_id = mirror.start_file(session, new)
+    mirror.write_batch(session, file_id, [prepared(11), prepared(12), prepared(13)], [14], 4)
+    mirror.write_batch(session, file_id, [prepared(11, 2), prepared(14)], [12], 7)
+    terms = [("D1", "Pain", "pain", ["C23.888", "F02.830"]), ("D2", "Ketamine", "ketamine", [])]
+    mirror.replace_mesh(session, "desc2026", terms)
+
+
 def write_through_callers(url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    """Claims, records, a refresh's search runs and links (twice), changes and notices."""
-    for module in (writes, runs, retractions):
+    """Claims, records, a refresh's search runs and links (twice), changes, notices and the
+    mirror's records, tombstones and MeSH tree."""
+    for module in (writes, runs, retractions, mirror):
         monkeypatch.setattr(module, "utcnow", lambda: FIRST)
     db = Database(url)
     claims = load_claims(BUNDLED)
@@ -187,15 +208,16 @@ def write_through_callers(url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
         new = runs.NewRefreshRun(claim_set.id, "t", "f", "sha", "eutils", "http://x/", None, {})
         refresh_id = runs.start_refresh(session, new)
         claim_ids, query_ids = writes.claim_and_query_ids(session, claim_set.id)
-        query_id = next(iter(query_ids.values()))
+        query_id = min(query_ids.values())
+        first_claim, second_claim = sorted(claim_ids.values())[:2]
         pmids = ["7", "3", "404", "1"]
         runs.add_search(
             session, refresh_id, runs.SearchRecord(query_id, "t", FIRST, "ok", pmids=pmids)
         )
-        for claim_id, links in zip(claim_ids.values(), (pmids, ["2", "3"]), strict=False):
-            writes.link_claim(session, claim_id, refresh_id, links)
+        writes.link_claim(session, first_claim, refresh_id, pmids)
+        writes.link_claim(session, second_claim, refresh_id, ["2", "3"])
         monkeypatch.setattr(writes, "utcnow", lambda: SECOND)
-        writes.link_claim(session, next(iter(claim_ids.values())), refresh_id, ["3", "5"])
+        writes.link_claim(session, first_claim, refresh_id, ["3", "5"])
         changes = [
             recheck.ChangeRow("1", "title", "Old", "New", "PubMed"),
             recheck.ChangeRow("2", "flags", None, ["retracted"], "Retraction Watch"),
@@ -204,7 +226,14 @@ def write_through_callers(url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
         recheck.add_changes(session, refresh_id, changes, SECOND)
         recheck.add_changes(session, None, changes[:1], SECOND)
         retractions.add_notices(session, retractions.begin_load(session, "rw.csv"), NOTICES)
+        write_mirror(session)
     return db.engine
+
+
+WRITTEN_BY_BULK = (
+    "claim_articles", "search_run_pmids", "record_changes", "retraction_notices",
+    "mirror_records", "mirror_deletions", "mirror_mesh", "mirror_mesh_trees",
+)  # fmt: skip
 
 
 def test_callers_of_bulk_store_the_rows_of_cores_dict_path(
@@ -214,7 +243,7 @@ def test_callers_of_bulk_store_the_rows_of_cores_dict_path(
     monkeypatch.setattr(bulk, "insert_tuples", core_insert_tuples)
     old = write_through_callers(database_factory(), monkeypatch)
     new_rows, old_rows = table_rows(new), table_rows(old)
-    for table in ("claim_articles", "search_run_pmids", "record_changes", "retraction_notices"):
+    for table in WRITTEN_BY_BULK:
         assert new_rows[table], table
     assert new_rows == old_rows
     new.dispose()

@@ -1,6 +1,7 @@
 """Bulk writes of plain row tuples straight through the driver (SQLite and PostgreSQL):
-the store's one way of writing many rows (records, links, search runs' PMIDs, changes,
-notices), with or without an ``ON CONFLICT`` clause.
+the store's one way of writing many rows (records and their child rows, claim links, search
+runs' PMIDs, record changes, notices, the mirror's records, tombstones and MeSH tree), with
+or without an ``ON CONFLICT`` clause.
 
 Core's executemany builds a parameter dict and runs each bind processor per row and value;
 for a refresh's tens of thousands of child rows that was most of the cost of storing. Here a
