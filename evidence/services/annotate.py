@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from evidence import stance
 from evidence.domain.records import Article
 from evidence.store import reads, writes
-from evidence.store.upsert import chunks
+from evidence.store.bulk import chunks
 
 BATCH = 500
 

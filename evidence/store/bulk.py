@@ -1,4 +1,7 @@
-"""Bulk writes of plain row tuples straight through the driver (SQLite and PostgreSQL).
+"""Bulk writes of plain row tuples straight through the driver (SQLite and PostgreSQL):
+the store's one way of writing many rows (records and their child rows, claim links, search
+runs' PMIDs, record changes, notices, the mirror's records, tombstones and MeSH tree), with
+or without an ``ON CONFLICT`` clause.
 
 Core's executemany builds a parameter dict and runs each bind processor per row and value;
 for a refresh's tens of thousands of child rows that was most of the cost of storing. Here a
@@ -13,20 +16,27 @@ and its ``executemany`` spends Python time per row.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple
+from itertools import islice
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
-from evidence.store.upsert import chunks
-
+T = TypeVar("T")
 Row = tuple[Any, ...]
 Processor = Callable[[Any], Any]
-DELETE_PAGE = 500  # keys per DELETE statement (SQLite allows 32,766 parameters)
+BATCH_ROWS = 500  # keys per IN (...) list or DELETE statement (SQLite allows 32,766 parameters)
+
+
+def chunks(items: Iterable[T], size: int = BATCH_ROWS) -> Iterator[list[T]]:
+    """Split ``items`` into lists of at most ``size``."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def insert_tuples(
@@ -41,7 +51,9 @@ def insert_tuples(
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``.
 
     ``conflict``: the unique key; a row whose key is stored updates the ``update`` columns
-    (``ON CONFLICT ... DO UPDATE``), or is skipped when ``update`` is empty.
+    (``ON CONFLICT ... DO UPDATE``), or is skipped when ``update`` is empty. Columns left out
+    get their server defaults (not Python-side ``default=``s), so a table written here keeps
+    a ``server_default`` beside each ``default`` of a column its callers omit.
     """
     if not rows:
         return
@@ -64,7 +76,7 @@ def delete_keys(session: Session, table: Table, column: str, keys: Sequence[Any]
     dialect = connection.dialect
     mark = _mark(dialect)
     name = dialect.identifier_preparer.quote
-    for page in chunks(keys, DELETE_PAGE):
+    for page in chunks(keys):
         marks = ", ".join([mark] * len(page))
         connection.exec_driver_sql(
             f"DELETE FROM {name(table.name)} WHERE {name(column)} IN ({marks})", tuple(page)
@@ -137,15 +149,26 @@ def _processors(
     """(position, bind processor) of the columns that have one on ``dialect``."""
     found = []
     for index, column in enumerate(columns):
-        kind = table.c[column].type
-        process = kind._cached_bind_processor(dialect)
-        if isinstance(kind, JSON) and dialect.name == "postgresql":
-            # JSON text (cast by the statement), not psycopg's Json wrapper: the same text
-            serializer = dialect._json_serializer or json.dumps
-            process = kind._make_bind_processor(None, serializer)  # type: ignore[no-untyped-call]
+        process = bind_processor(table.c[column].type, dialect)
         if process is not None:
             found.append((index, process))
     return tuple(found)
+
+
+def bind_processor(kind: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    """The conversion SQLAlchemy applies to a value of ``kind`` bound on ``dialect`` (its
+    dialect implementation's: SQLite's datetime text, booleans, a TypeDecorator's own step).
+
+    JSON gets the generic type's processor on every dialect: the text of the engine's
+    ``json_serializer`` (which PostgreSQL's statement casts), not psycopg's ``Json`` wrapper.
+    """
+    if not isinstance(kind, JSON):
+        return kind.dialect_impl(dialect).bind_processor(dialect)
+    generic: TypeEngine[Any] = kind  # JSON's own method, typed as TypeEngine's
+    process = generic.bind_processor(dialect)
+    if process is None:  # a native-JSON driver left to serialize: it would get bare lists
+        raise NotImplementedError("bulk JSON writes need the engine's json_serializer")
+    return process
 
 
 def _mark(dialect: Dialect) -> str:

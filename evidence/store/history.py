@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import as_utc
+from evidence.store.bulk import chunks
 from evidence.store.models import (
     Article,
     Claim,
@@ -21,7 +22,6 @@ from evidence.store.models import (
     SearchRun,
     SearchRunPmid,
 )
-from evidence.store.upsert import chunks
 
 
 @dataclass(frozen=True)

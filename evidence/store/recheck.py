@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import as_utc, utcnow
+from evidence.store import bulk
+from evidence.store.bulk import chunks
 from evidence.store.models import Article, Claim, ClaimArticle, Recheck, RecordChange, RefreshRun
-from evidence.store.upsert import chunks, insert_rows
 
 
 @dataclass(frozen=True)
@@ -83,23 +84,16 @@ def mark_checked(session: Session, pmids: Sequence[str], when: datetime) -> None
         )
 
 
+CHANGE_COLUMNS = ("refresh_run_id", "pmid", "field", "before", "after", "source", "detected_at")
+
+
 def add_changes(
     session: Session, refresh_id: int | None, changes: Sequence[ChangeRow], when: datetime
 ) -> None:
     """Record what changed, in which refresh run (None: outside a refresh)."""
-    rows = [
-        {
-            "refresh_run_id": refresh_id,
-            "pmid": c.pmid,
-            "field": c.field,
-            "before": c.before,
-            "after": c.after,
-            "source": c.source,
-            "detected_at": when,
-        }
-        for c in changes
-    ]
-    insert_rows(session, RecordChange.__table__, rows)  # type: ignore[arg-type]
+    rows = [(refresh_id, c.pmid, c.field, c.before, c.after, c.source, when) for c in changes]
+    table = cast(Table, RecordChange.__table__)
+    bulk.insert_tuples(session, table, CHANGE_COLUMNS, rows)
 
 
 def start_recheck(session: Session, refresh_id: int, mode: str) -> int:

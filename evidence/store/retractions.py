@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, literal, select, union_all, update
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from evidence.domain.audit import as_utc, utcnow
 from evidence.domain.notices import RetractionNotice
+from evidence.store import bulk
+from evidence.store.bulk import chunks
 from evidence.store.models import (
     Article,
     Claim,
@@ -22,7 +25,6 @@ from evidence.store.models import (
 from evidence.store.models import (
     RetractionNotice as NoticeRow,
 )
-from evidence.store.upsert import chunks, insert_rows
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,15 @@ def begin_load(session: Session, source: str) -> int:
     return row.id
 
 
+_NOTICE_FIELDS = tuple(f.name for f in fields(RetractionNotice))
+_notice_values = attrgetter(*_NOTICE_FIELDS)
+NOTICE_COLUMNS = ("load_id", *_NOTICE_FIELDS)
+
+
 def add_notices(session: Session, load_id: int, notices: Sequence[RetractionNotice]) -> None:
     """Insert one batch of notices of the load."""
-    rows = [{**asdict(n), "reasons": list(n.reasons), "load_id": load_id} for n in notices]
-    insert_rows(session, NoticeRow.__table__, rows)  # type: ignore[arg-type]
+    rows = [(load_id, *_notice_values(n)) for n in notices]
+    bulk.insert_tuples(session, cast(Table, NoticeRow.__table__), NOTICE_COLUMNS, rows)
 
 
 def finish_load(session: Session, load_id: int, figures: Mapping[str, Any]) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import utcnow
 from evidence.domain.vocab import RUN_INTERRUPTED, RUN_RUNNING
+from evidence.store import bulk
 from evidence.store.models import RefreshRun, SearchRun, SearchRunPmid
-from evidence.store.upsert import insert_rows
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,9 @@ def add_search(session: Session, refresh_id: int, record: SearchRecord) -> int:
 
 def add_search_pmids(session: Session, search_run_id: int, pmids: Sequence[str]) -> None:
     """Record which PMIDs a search run retrieved, with their rank."""
-    rows = [{"search_run_id": search_run_id, "pmid": p, "position": i} for i, p in enumerate(pmids)]
-    insert_rows(session, SearchRunPmid.__table__, rows)  # type: ignore[arg-type]
+    rows = [(search_run_id, p, i) for i, p in enumerate(pmids)]
+    table = cast(Table, SearchRunPmid.__table__)
+    bulk.insert_tuples(session, table, ("search_run_id", "pmid", "position"), rows)
 
 
 def finish_refresh(session: Session, refresh_id: int, status: str, error: str | None) -> None:

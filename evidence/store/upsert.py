@@ -1,24 +1,21 @@
-"""Dialect upserts (SQLite and PostgreSQL) and batched Core inserts."""
+"""The Core dict path (``insert ... on conflict`` executed with parameter dicts), kept only as
+the engine of the frozen oracle ``tests/store_reference.py`` and of the tests that compare
+:mod:`evidence.store.bulk`'s rows with it. The store writes through ``bulk``; nothing in
+``evidence`` imports this module (``tests/test_architecture.py`` checks).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-T = TypeVar("T")
-BATCH_ROWS = 500
+from evidence.store.bulk import chunks
 
-
-def chunks(items: Iterable[T], size: int = BATCH_ROWS) -> Iterator[list[T]]:
-    """Split ``items`` into lists of at most ``size``."""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
+__all__ = ["chunks", "insert_rows", "upsert"]
 
 
 def upsert(
@@ -44,8 +41,6 @@ def upsert(
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    # One statement, executed with many parameter sets: compiled once and cached, and
-    # batched by SQLAlchemy's "insertmanyvalues" on both SQLite and PostgreSQL.
     for batch in chunks(rows):
         session.execute(stmt, batch)
 

@@ -17,6 +17,7 @@ from evidence.domain.audit import utcnow
 from evidence.domain.claims import ClaimsFile, ReviewSpec
 from evidence.domain.errors import UnknownClaimError
 from evidence.store import bulk
+from evidence.store.bulk import chunks
 from evidence.store.models import (
     Article,
     ArticleAuthor,
@@ -29,7 +30,6 @@ from evidence.store.models import (
     ClaimStatement,
     Query,
 )
-from evidence.store.upsert import chunks, upsert
 
 # --- claims ------------------------------------------------------------------------------
 
@@ -353,30 +353,31 @@ CHILD_ROWS: tuple[tuple[Any, tuple[str, ...], RowsOf], ...] = (
 # --- search runs and links -------------------------------------------------------------------
 
 
+LINK_CLAIM_COLUMNS = (
+    "claim_id",
+    "pmid",
+    "first_run_id",
+    "last_run_id",
+    "first_seen_at",
+    "last_seen_at",
+    "active",
+)
+
+
 def link_claim(session: Session, claim_id: int, refresh_id: int, pmids: Iterable[str]) -> None:
     """Make ``pmids`` (those stored) the claim's active studies; others become inactive."""
     present = stored_pmids(session, pmids)
     now = utcnow()
-    rows = [
-        {
-            "claim_id": claim_id,
-            "pmid": p,
-            "first_run_id": refresh_id,
-            "last_run_id": refresh_id,
-            "first_seen_at": now,
-            "last_seen_at": now,
-            "active": True,
-        }
-        for p in sorted(present)
-    ]
+    rows = [(claim_id, p, refresh_id, refresh_id, now, now, True) for p in sorted(present)]
     session.execute(
         update(ClaimArticle).where(ClaimArticle.claim_id == claim_id).values(active=False)
     )
-    upsert(
+    bulk.insert_tuples(
         session,
-        ClaimArticle.__table__,  # type: ignore[arg-type]
+        _table(ClaimArticle),
+        LINK_CLAIM_COLUMNS,
         rows,
-        keys=["claim_id", "pmid"],
+        conflict=["claim_id", "pmid"],
         update=["last_run_id", "last_seen_at", "active"],
     )
 

@@ -1,8 +1,9 @@
 """Writing the mirror: files and their progress, record batches, tombstones, the MeSH tree.
 
 A batch is written in the caller's transaction together with its file's progress, so a
-load killed at any point resumes at the first record not committed. Rows are written with
-``executemany``; a replaced or deleted record leaves the search index by its key.
+load killed at any point resumes at the first record not committed. Rows are written as
+tuples by :mod:`evidence.store.bulk` (the search index, not a model, with ``executemany``);
+a replaced or deleted record leaves the search index by its key.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import utcnow
@@ -22,6 +24,7 @@ from evidence.domain.mirror import (
     MirrorSummary,
     PreparedRecord,
 )
+from evidence.store import bulk
 from evidence.store.mirror.models import (
     MirrorDeletionRow,
     MirrorFileRow,
@@ -31,10 +34,10 @@ from evidence.store.mirror.models import (
     MirrorRecordRow,
 )
 
-_INSERT_RECORD = (
-    "INSERT INTO mirror_records (key, pmid, version, record_type, file_id, dp, edat, crdt, mdat,"
-    " raw) VALUES ({})"
-)
+RECORD_COLUMNS = (
+    "key", "pmid", "version", "record_type", "file_id", "dp", "edat", "crdt", "mdat", "raw"
+)  # fmt: skip
+IN_LIST = 900  # keys per IN (...) lookup
 _SQLITE_FTS = f"INSERT INTO mirror_fts (rowid, {', '.join(FIELDS)}) VALUES ({{}})"
 
 
@@ -104,10 +107,10 @@ def finish_file(session: Session, file_id: int) -> None:
 def stored_keys(session: Session, keys: Iterable[int], pmids: Iterable[int]) -> set[int]:
     """The keys stored among ``keys``, and those of any version of ``pmids``."""
     found: set[int] = set()
-    for chunk in _chunks(list(keys)):
+    for chunk in bulk.chunks(keys, IN_LIST):
         stmt = select(MirrorRecordRow.key).where(MirrorRecordRow.key.in_(chunk))
         found.update(session.scalars(stmt))
-    for chunk in _chunks(list(pmids)):
+    for chunk in bulk.chunks(pmids, IN_LIST):
         stmt = select(MirrorRecordRow.key).where(MirrorRecordRow.pmid.in_(chunk))
         found.update(session.scalars(stmt))
     return found
@@ -130,26 +133,20 @@ def write_batch(
         index_key = "rowid" if sqlite else "key"
         rows = [(key,) for key in gone]
         conn.exec_driver_sql(f"DELETE FROM mirror_fts WHERE {index_key} = {mark}", rows)
-        conn.exec_driver_sql(f"DELETE FROM mirror_records WHERE key = {mark}", rows)
+        bulk.delete_keys(session, _table(MirrorRecordRow), "key", gone)
     if deletions:
-        for chunk in _chunks(list(deletions)):
-            session.execute(delete(MirrorDeletionRow).where(MirrorDeletionRow.pmid.in_(chunk)))
-        session.execute(
-            insert(MirrorDeletionRow),
-            [{"pmid": pmid, "file_id": file_id} for pmid in deletions],
-        )
+        tombstones = _table(MirrorDeletionRow)
+        bulk.delete_keys(session, tombstones, "pmid", deletions)
+        tombstone_rows = [(pmid, file_id) for pmid in deletions]
+        bulk.insert_tuples(session, tombstones, ("pmid", "file_id"), tombstone_rows)
     if upserts:
         revived = sorted({r.pmid for r in upserts})
-        for chunk in _chunks(revived):
-            session.execute(delete(MirrorDeletionRow).where(MirrorDeletionRow.pmid.in_(chunk)))
-        conn.exec_driver_sql(
-            _INSERT_RECORD.format(", ".join([mark] * 10)),
-            [
-                (r.key, r.pmid, r.version, r.record_type, file_id, r.dp, r.edat, r.crdt, r.mdat,
-                 r.raw)
-                for r in upserts
-            ],
-        )  # fmt: skip
+        bulk.delete_keys(session, _table(MirrorDeletionRow), "pmid", revived)
+        records = [
+            (r.key, r.pmid, r.version, r.record_type, file_id, r.dp, r.edat, r.crdt, r.mdat, r.raw)
+            for r in upserts
+        ]
+        bulk.insert_tuples(session, _table(MirrorRecordRow), RECORD_COLUMNS, records)
         if sqlite:
             conn.exec_driver_sql(
                 _SQLITE_FTS.format(", ".join([mark] * (len(FIELDS) + 1))),
@@ -231,13 +228,10 @@ def replace_mesh(
 def _insert_mesh(session: Session, batch: list[tuple[str, str, str, Sequence[str]]]) -> None:
     if not batch:
         return
-    session.execute(
-        insert(MirrorMeshRow),
-        [{"ui": ui, "name": name, "token": token} for ui, name, token, _ in batch],
-    )
-    trees = [{"tree_number": t, "ui": ui} for ui, _, _, numbers in batch for t in numbers]
-    if trees:
-        session.execute(insert(MirrorMeshTreeRow), trees)
+    descriptors = [(ui, name, token) for ui, name, token, _ in batch]
+    bulk.insert_tuples(session, _table(MirrorMeshRow), ("ui", "name", "token"), descriptors)
+    trees = [(t, ui) for ui, _, _, numbers in batch for t in numbers]
+    bulk.insert_tuples(session, _table(MirrorMeshTreeRow), ("tree_number", "ui"), trees)
 
 
 def _set_meta(session: Session, key: str, value: str) -> None:
@@ -249,9 +243,8 @@ def _set_meta(session: Session, key: str, value: str) -> None:
     session.flush()
 
 
-def _chunks(items: list[int], size: int = 900) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
 
 
 def _file(row: MirrorFileRow) -> MirrorFile:
