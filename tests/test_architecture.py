@@ -223,17 +223,6 @@ def test_web_imports_no_statement_builder_nor_data_library() -> None:
     assert any(part_of(module_name(p)) == "web" for p in package_files())
 
 
-def test_the_store_writes_many_rows_one_way() -> None:
-    """``store/bulk.py`` writes many rows; ``store/upsert.py`` (Core's dict path) is kept for
-    the frozen oracle ``tests/store_reference.py`` and the tests comparing with it alone."""
-    wrong = [
-        module_name(path)
-        for path in package_files()
-        if "evidence.store.upsert" in internal_targets(path)
-    ]
-    assert wrong == []
-
-
 @pytest.mark.parametrize(
     ("source", "rule"),
     [
@@ -242,7 +231,6 @@ def test_the_store_writes_many_rows_one_way() -> None:
         ("from evidence.services.refresh import refresh\n", "layers"),
         ("from sqlalchemy import select\n", "web"),
         ("from evidence.store.desk import studies\n", "web-layers"),
-        ("from evidence.store.upsert import upsert\n", "one-writer"),
     ],
 )
 def test_the_rules_catch_a_violation(
@@ -254,8 +242,6 @@ def test_the_rules_catch_a_violation(
         planted = PACKAGE / "domain" / "_planted_violation.py"
     if rule.startswith("web"):
         planted = PACKAGE / "web" / "_planted_violation.py"
-    if rule == "one-writer":
-        planted = PACKAGE / "store" / "_planted_violation.py"
     planted.write_text(source, encoding="utf-8")
     evidence_modules.cache_clear()
     try:
@@ -265,7 +251,6 @@ def test_the_rules_catch_a_violation(
             "layers": test_each_part_imports_only_the_parts_below_it,
             "web": test_web_imports_no_statement_builder_nor_data_library,
             "web-layers": test_each_part_imports_only_the_parts_below_it,
-            "one-writer": test_the_store_writes_many_rows_one_way,
         }[rule]
         with pytest.raises(AssertionError):
             check()

@@ -5,8 +5,8 @@ changes, through :func:`evidence.store.writes.store_articles` in one database an
 the previous writer (``tests/store_reference.py``) in another; every table's rows must be
 identical, as the database holds them (SQLite's raw values, PostgreSQL's row text). The
 other writers of many rows (links, search runs' PMIDs, changes, notices, the mirror) are
-compared the same way with Core's dict path (``store/upsert.py``) in the place of
-``bulk.insert_tuples``.
+compared the same way with Core's dict path (``tests/reference_upsert.py``, the former
+``store/upsert.py``) in the place of ``bulk.insert_tuples``.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from evidence.store.jsontext import json_text
 from evidence.store.mirror import load as mirror
 from evidence.store.mirror.models import MirrorMetaRow
 from evidence.store.models import ClaimArticle
-from evidence.store.upsert import insert_rows, upsert
 from tests import store_reference
+from tests.reference_upsert import insert_rows, upsert
 from tests.test_store import BUNDLED, make_article
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pubmed"

@@ -1,7 +1,7 @@
-"""The Core dict path (``insert ... on conflict`` executed with parameter dicts), kept only as
-the engine of the frozen oracle ``tests/store_reference.py`` and of the tests that compare
-:mod:`evidence.store.bulk`'s rows with it. The store writes through ``bulk``; nothing in
-``evidence`` imports this module (``tests/test_architecture.py`` checks).
+"""The Core dict path (``insert ... on conflict`` executed with parameter dicts), the former
+``evidence/store/upsert.py``: kept in the tests only, as the engine of the frozen oracle
+``tests/store_reference.py`` and of the tests that compare :mod:`evidence.store.bulk`'s rows
+with it. The store writes through ``bulk`` alone.
 """
 
 from __future__ import annotations
