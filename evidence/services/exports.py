@@ -149,7 +149,12 @@ class ExportStudies:
             yield chunk
 
     def _linked(self, pmids: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        """PMID -> the exported claims that keep it, for a batch of PMIDs."""
+        """PMID -> the exported claims that keep it, for a batch of PMIDs (of one level:
+        without a verdict filter, every claim linking it keeps it)."""
+        if not self.selection.verdicts:
+            pairs = reads.linking_claims(self.session, self.ref, pmids)
+            keys = [claim.key for claim in self.claims]
+            return {pmid: tuple(k for k in keys if (k, pmid) in pairs) for pmid in pmids}
         linked = reads.read_linked(self.session, self.ref, pmids)
         found: dict[str, list[str]] = {pmid: [] for pmid in pmids}
         for claim in self.claims:

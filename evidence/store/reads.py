@@ -60,6 +60,7 @@ RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
 T = TypeVar("T")
 _ROWS_PER_FETCH = 2_000  # study rows fetched at a time: the result is never buffered whole
+_PMIDS_PER_FETCH = 500  # PMIDs in study order fetched at a time (ordered_pmids)
 HIDDEN_PARAMS = frozenset({"api_key", "email", "tool", "term"})  # term: its own field
 
 
@@ -431,6 +432,18 @@ def read_linked(
     return {keys[claim_id]: studies for claim_id, studies in found.items()}
 
 
+def linking_claims(
+    session: Session, ref: ClaimSetRef, pmids: Sequence[str]
+) -> set[tuple[str, str]]:
+    """The (active claim id, PMID) pairs that link those of ``pmids`` (a batch), one statement."""
+    links = _active_links(ref.id, pmids=pmids)
+    query = select(Claim.key, links.c.link_pmid).join(links, links.c.claim_id == Claim.id)
+    return {
+        (key, pmid)
+        for key, pmid in session.execute(query.join(Article, Article.pmid == links.c.link_pmid))
+    }
+
+
 def ordered_pmids(
     session: Session, ref: ClaimSetRef, claim_key: str, *, max_level: int | None = None
 ) -> Iterator[str]:
@@ -445,7 +458,7 @@ def ordered_pmids(
     )
     if max_level is not None:
         query = query.where(Article.evidence_level <= max_level)
-    yield from session.scalars(query.execution_options(yield_per=_ROWS_PER_FETCH))
+    yield from session.scalars(query.execution_options(yield_per=_PMIDS_PER_FETCH))
 
 
 def study_order_sql(relevance: Any, dialect: str) -> tuple[ColumnElement[Any], ...]:
