@@ -25,6 +25,9 @@ verdict (agreeing verdicts of several reviewers count once), else "disputed"
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from evidence.domain.review import in_conflict
 from evidence.domain.views import (
@@ -55,27 +58,72 @@ DIRECTIONAL = DIRECTIONAL_VERDICTS
 PRECLINICAL_LEVEL = 8
 
 
+@dataclass
+class StudyTally:
+    """What a claim's summary needs of its studies, gathered one study at a time (in study
+    order): counts, and the judged studies (those with verdict rows) themselves, so a claim's
+    unjudged studies need not be held (streamed exports)."""
+
+    studies: int = 0
+    by_level: Counter[str] = field(default_factory=Counter)
+    by_verdict: Counter[str] = field(default_factory=Counter)
+    by_suggestion: Counter[str] = field(default_factory=Counter)
+    retracted: int = 0
+    retracted_by_source: Counter[str] = field(default_factory=Counter)
+    unjudged_linked: Counter[datetime | None] = field(default_factory=Counter)  # link times
+    judged: list[StudyInfo] = field(default_factory=list)
+
+    def add(self, study: StudyInfo) -> None:
+        """Count ``study`` (the next one in study order)."""
+        self.studies += 1
+        self.by_level[_level_key(study)] += 1
+        self.by_verdict[consensus_verdict(study) or "not reviewed"] += 1
+        if study.suggested_stance:
+            self.by_suggestion[study.suggested_stance] += 1
+        if study.retracted:
+            self.retracted += 1
+            self.retracted_by_source.update(_retracted_by(study))
+        if study.verdicts:
+            self.judged.append(study)
+        else:
+            self.unjudged_linked[study.linked_at] += 1
+
+
+def tally(studies: Iterable[StudyInfo]) -> StudyTally:
+    """The :class:`StudyTally` of ``studies`` (in study order)."""
+    found = StudyTally()
+    for study in studies:
+        found.add(study)
+    return found
+
+
 def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> ClaimSummary:
     """Summarize ``claim``: the one place a summary is computed.
 
     ``suggestions`` maps PMID -> machine stance, counted apart from verdicts.
     """
-    consensus = {s.pmid: consensus_verdict(s) for s in claim.studies}
-    counted = [s for s in claim.studies if _counts(s, consensus[s.pmid])]
-    certainty, reasons = _certainty(claim.studies, counted, consensus)
+    counts = tally(claim.studies)
+    counts.by_suggestion = Counter((suggestions or {}).values())
+    return summarize_tally(claim, counts)
+
+
+def summarize_tally(claim: ClaimReport, counts: StudyTally) -> ClaimSummary:
+    """Summarize ``claim`` from the tally of its studies (``claim.studies`` is not read)."""
+    judged = tuple(counts.judged)
+    consensus = {s.pmid: consensus_verdict(s) for s in judged}
+    counted = [s for s in judged if _counts(s, consensus[s.pmid])]
+    certainty, reasons = _certainty(judged, counted, consensus)
     direction = _direction({consensus[s.pmid] for s in counted})
     searches = Counter(search_state(q) for q in claim.queries)
-    kind, label = conclusion(claim, searches, direction, certainty)
+    kind, label = _conclusion(claim, counts, searches, direction, certainty)
     return ClaimSummary(
         claim=claim.key,
-        studies=len(claim.studies),
-        by_level=dict(Counter(_level_key(s) for s in claim.studies)),
-        by_verdict=dict(Counter(consensus[s.pmid] or "not reviewed" for s in claim.studies)),
-        by_suggestion=dict(Counter((suggestions or {}).values())),
-        retracted=sum(1 for s in claim.studies if s.retracted),
-        retracted_by_source=dict(
-            Counter(src for s in claim.studies if s.retracted for src in _retracted_by(s))
-        ),
+        studies=counts.studies,
+        by_level=dict(counts.by_level),
+        by_verdict=dict(counts.by_verdict),
+        by_suggestion=dict(counts.by_suggestion),
+        retracted=counts.retracted,
+        retracted_by_source=dict(counts.retracted_by_source),
         certainty=certainty,
         direction=direction,
         reasons=tuple(_search_reasons(searches) + reasons),
@@ -86,26 +134,29 @@ def summarize(claim: ClaimReport, suggestions: dict[str, str] | None = None) -> 
         last_searched=max(
             (q.latest_run.started_at for q in claim.queries if q.latest_run), default=None
         ),
-        new_since_review=_new_since_review(claim),
-        conflicts=sum(1 for s in claim.studies if in_conflict(s.verdicts, claim.review)),
-        resolved=sum(1 for s in claim.studies if s.resolution is not None),
+        new_since_review=_new_since_review(counts),
+        conflicts=sum(1 for s in judged if in_conflict(s.verdicts, claim.review)),
+        resolved=sum(1 for s in judged if s.resolution is not None),
     )
 
 
-def _new_since_review(claim: ClaimReport) -> int:
+def _new_since_review(counts: StudyTally) -> int:
     """Studies nobody judged that were linked after the claim's latest verdict (all of the
     unjudged ones while the claim has no verdict)."""
-    times = [v.created_at for s in claim.studies for v in s.verdicts]
-    latest = max(times, default=None)
+    latest = max((v.created_at for s in counts.judged for v in s.verdicts), default=None)
     return sum(
-        1
-        for s in claim.studies
-        if not s.verdicts and (latest is None or (s.linked_at is not None and s.linked_at > latest))
+        n
+        for linked_at, n in counts.unjudged_linked.items()
+        if latest is None or (linked_at is not None and linked_at > latest)
     )
 
 
-def conclusion(
-    claim: ClaimReport, searches: Counter[str], direction: str | None, certainty: str
+def _conclusion(
+    claim: ClaimReport,
+    counts: StudyTally,
+    searches: Counter[str],
+    direction: str | None,
+    certainty: str,
 ) -> tuple[str, str]:
     """The claim's conclusion (kind, label): direction and certainty together, or why not.
 
@@ -114,13 +165,13 @@ def conclusion(
     """
     if searches[RUN_FAILED]:
         return SEARCH_FAILED, "Search failed (see audit)"
-    if not claim.studies:
+    if not counts.studies:
         if searches[NEVER_RUN] == len(claim.queries):
             return NEVER_SEARCHED, "Never searched"
         return NO_STUDIES, "No studies found"
     if direction is None:
-        if not any(s.current_verdicts for s in claim.studies):
-            n = len(claim.studies)
+        if not any(s.current_verdicts for s in counts.judged):
+            n = counts.studies
             return NOT_JUDGED, f"Not judged yet ({n} stud{_ies(n)})"
         return INCONCLUSIVE, f"Inconclusive · {certainty} certainty"
     kind = {"supports": SUPPORTED, "contradicts": CONTRADICTED}.get(direction, MIXED)

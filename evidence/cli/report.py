@@ -128,15 +128,15 @@ def export_command(
     slug: ArticleChoice,
 ) -> None:
     """Export the claim -> study links, as data or for a reference manager."""
-    from evidence.report.exports import check_format, filter_report, stream_export, write_export
-    from evidence.services.views import load_report_index
+    from evidence.report.exports import check_format, stream_export, write_export
+    from evidence.services.exports import ExportFilter, load_export
 
     check_format(fmt, out)
+    selection = ExportFilter(claims, level, verdicts, as_reviewer)
     with app.database(create=False).session() as session:
-        data, studies = load_report_index(session, slug, as_reviewer=as_reviewer)
-        selected = filter_report(data, claims=claims, max_level=level, verdicts=verdicts)
+        data, studies = load_export(session, slug, selection)
         if out is None:
-            stream_export(selected, fmt, studies, sys.stdout)
+            stream_export(data, fmt, studies, sys.stdout)
             return
-        write_export(selected, fmt, studies, out)
+        write_export(data, fmt, studies, out)
     message(f"{fmt} export written to {out}", quiet=app.quiet)

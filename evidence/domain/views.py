@@ -337,8 +337,21 @@ def search_state(query: QueryInfo) -> str:
 
 
 @dataclass(frozen=True)
+class StudyCounts:
+    """How many studies a claim has, and how many of them are retracted: for a claim whose
+    studies are streamed rather than held (exports)."""
+
+    studies: int
+    retracted: int
+
+
+@dataclass(frozen=True)
 class ClaimReport:
-    """An active claim with its queries, its active studies and, once built, its summary."""
+    """An active claim with its queries, its active studies and, once built, its summary.
+
+    ``totals``: set when ``studies`` is left empty because the studies are streamed
+    (:mod:`evidence.services.exports`); the counts then come from it.
+    """
 
     key: str
     statement: str
@@ -347,6 +360,7 @@ class ClaimReport:
     studies: tuple[StudyInfo, ...]
     summary: ClaimSummary | None = field(default=None, compare=False)
     review: ReviewProtocol = field(default_factory=ReviewProtocol)
+    totals: StudyCounts | None = None
 
     @property
     def summarized(self) -> ClaimSummary:
@@ -356,8 +370,15 @@ class ClaimReport:
         return self.summary
 
     @property
+    def study_count(self) -> int:
+        """How many studies the claim has."""
+        return self.totals.studies if self.totals else len(self.studies)
+
+    @property
     def retracted_count(self) -> int:
         """How many of the claim's studies are retracted."""
+        if self.totals:
+            return self.totals.retracted
         return sum(1 for s in self.studies if s.retracted)
 
 

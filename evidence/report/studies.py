@@ -10,10 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from itertools import islice
+from typing import Protocol, runtime_checkable
 
 from evidence.domain.views import ClaimReport, ReportData, StudyInfo
 
 StudyReader = Callable[[ClaimReport], Iterable[StudyInfo]]
+
+
+@runtime_checkable
+class ClaimLinks(Protocol):
+    """A reader that also says which exported claims keep each study it gave (a streamed
+    export, whose report holds no study)."""
+
+    def claims_of(self, claim: ClaimReport, study: StudyInfo) -> tuple[str, ...]:
+        """The exported claims keeping ``study`` (just given for ``claim``), in order."""
+        ...
+
+
 STUDIES_SHOWN = 500  # per claim, in the HTML and Markdown reports
 
 

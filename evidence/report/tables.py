@@ -146,7 +146,7 @@ def json_claim(claim: ClaimReport) -> dict[str, Any]:
         "statement": claim.statement,
         "section": claim.section,
         "conclusion": _json_conclusion(claim),
-        "study_count": len(claim.studies),
+        "study_count": claim.study_count,
         "retracted_count": claim.retracted_count,
         "queries": [_json_query(query) for query in claim.queries],
     }

@@ -7,12 +7,12 @@ publication types of every study come in one query each.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
 from sqlalchemy.orm import Session
 
 import evidence
@@ -60,6 +60,7 @@ RETRACTED_TYPE = "Retracted Publication"
 RETRACTION_LINK = "RetractionIn"
 T = TypeVar("T")
 _ROWS_PER_FETCH = 2_000  # study rows fetched at a time: the result is never buffered whole
+_PMIDS_PER_FETCH = 500  # PMIDs in study order fetched at a time (ordered_pmids)
 HIDDEN_PARAMS = frozenset({"api_key", "email", "tool", "term"})  # term: its own field
 
 
@@ -82,16 +83,18 @@ def read_report(
     now: datetime | None = None,
     with_pmids: bool = True,
     details: bool = True,
+    studies: bool = True,
 ) -> ReportData:
     """The claims, queries, runs, studies and verdicts of a claim set (no changes, summaries).
 
     ``with_pmids=False`` leaves each search run's PMIDs out (one statement fewer);
     ``details=False`` reads the studies' index only: no authors, abstracts or texts (read
-    them in batches with :func:`read_studies`).
+    them in batches with :func:`read_studies`); ``studies=False`` reads no study at all
+    (stream them with :func:`ordered_pmids` and :func:`read_studies`).
     """
     claims = active_claims(session, ref.id)
     queries = _queries_by_claim(session, ref.id, with_pmids=with_pmids)
-    studies = _studies_by_claim(session, ref.id, details=details)
+    linked = _studies_by_claim(session, ref.id, details=details) if studies else defaultdict(list)
     refreshes = _refreshes(session, ref.id)
     return ReportData(
         article=ref.article,
@@ -104,7 +107,7 @@ def read_report(
                 c.statement,
                 c.section,
                 tuple(queries[c.id]),
-                tuple(studies[c.id]),
+                tuple(linked[c.id]),
                 review=protocol,
             )
             for c, protocol in claims
@@ -404,13 +407,76 @@ def _pair_is(pairs: Subquery, claim_id: Any, pmid: Any) -> ColumnElement[bool]:
 
 
 def read_studies(
-    session: Session, ref: ClaimSetRef, claim_key: str, pmids: Sequence[str]
+    session: Session,
+    ref: ClaimSetRef,
+    claim_key: str,
+    pmids: Sequence[str],
+    *,
+    details: bool = True,
 ) -> list[StudyInfo]:
     """The studies ``pmids`` of claim ``claim_key``, in the order given (a batch: the
-    caller keeps it to a few hundred PMIDs); PMIDs not linked to the claim are left out."""
-    found = _studies_by_claim(session, ref.id, claim_key=claim_key, pmids=pmids)
+    caller keeps it to a few hundred PMIDs); PMIDs not linked to the claim are left out.
+    ``details=False``: their index only (as :func:`read_report`)."""
+    found = _studies_by_claim(session, ref.id, claim_key=claim_key, pmids=pmids, details=details)
     by_pmid = {s.pmid: s for studies in found.values() for s in studies}
     return [by_pmid[p] for p in pmids if p in by_pmid]
+
+
+def read_linked(
+    session: Session, ref: ClaimSetRef, pmids: Sequence[str]
+) -> dict[str, list[StudyInfo]]:
+    """Active claim id -> the index of those of ``pmids`` (a batch) linked to it."""
+    active = select(Claim.id, Claim.key).where(Claim.claim_set_id == ref.id, Claim.active.is_(True))
+    keys: dict[int, str] = {claim_id: key for claim_id, key in session.execute(active)}
+    found = _studies_by_claim(session, ref.id, details=False, pmids=pmids)
+    return {keys[claim_id]: studies for claim_id, studies in found.items()}
+
+
+def linking_claims(
+    session: Session, ref: ClaimSetRef, pmids: Sequence[str]
+) -> set[tuple[str, str]]:
+    """The (active claim id, PMID) pairs that link those of ``pmids`` (a batch), one statement."""
+    links = _active_links(ref.id, pmids=pmids)
+    query = select(Claim.key, links.c.link_pmid).join(links, links.c.claim_id == Claim.id)
+    return {
+        (key, pmid)
+        for key, pmid in session.execute(query.join(Article, Article.pmid == links.c.link_pmid))
+    }
+
+
+def ordered_pmids(
+    session: Session, ref: ClaimSetRef, claim_key: str, *, max_level: int | None = None
+) -> Iterator[str]:
+    """The PMIDs of claim ``claim_key``'s studies in study order
+    (:func:`evidence.domain.views.study_order`, computed by the database), fetched a few
+    thousand at a time; ``max_level``: only studies graded at that level or stronger."""
+    links = _active_links(ref.id, claim_key)
+    query = (
+        select(links.c.link_pmid)
+        .join(Article, Article.pmid == links.c.link_pmid)
+        .order_by(*study_order_sql(links.c.relevance, _dialect(session)))
+    )
+    if max_level is not None:
+        query = query.where(Article.evidence_level <= max_level)
+    yield from session.scalars(query.execution_options(yield_per=_PMIDS_PER_FETCH))
+
+
+def study_order_sql(relevance: Any, dialect: str) -> tuple[ColumnElement[Any], ...]:
+    """ORDER BY terms equal to :func:`evidence.domain.views.study_order`: level (ungraded
+    last), relevance (most first), year known first then newest, then PMID numerically."""
+    pmid = Article.pmid.collate("C") if dialect == "postgresql" else Article.pmid
+    return (
+        func.coalesce(Article.evidence_level, 99).asc(),
+        func.coalesce(relevance, 0.0).desc(),
+        case((Article.year.is_(None), 1), else_=0).asc(),
+        Article.year.desc(),
+        func.length(Article.pmid).asc(),
+        pmid.asc(),
+    )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _studies_by_claim(

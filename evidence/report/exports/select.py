@@ -5,13 +5,13 @@ Pure functions on :class:`ReportData`; no database, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from evidence.domain.errors import UnknownClaimError
 from evidence.domain.views import ClaimReport, ReportData, StudyInfo, consensus_verdict
 from evidence.domain.vocab import DISPUTED, NOT_REVIEWED, VERDICT_FILTERS
-from evidence.report.studies import StudyReader
+from evidence.report.studies import ClaimLinks, StudyReader
 
 __all__ = ["DISPUTED", "NOT_REVIEWED", "VERDICT_FILTERS"]
 
@@ -70,21 +70,27 @@ class Reference:
 def references(data: ReportData, studies: StudyReader) -> Iterator[Reference]:
     """Each study once (by PMID), in report order, with the ids of all its claims.
 
-    The claims of each PMID come from the report's index; the studies themselves are read
-    claim by claim through ``studies`` and dropped once written.
+    The claims of each PMID come from the reader when it knows them (:class:`ClaimLinks`),
+    else from the report's index; the studies themselves are read claim by claim through
+    ``studies`` and dropped once written (each where its first claim has it).
     """
+    claims_of = studies.claims_of if isinstance(studies, ClaimLinks) else index_links(data)
+    for claim in data.claims:
+        for study in studies(claim):
+            ids = claims_of(claim, study)
+            if ids[0] == claim.key:
+                yield Reference(study, ids)
+
+
+def index_links(data: ReportData) -> Callable[[ClaimReport, StudyInfo], tuple[str, ...]]:
+    """``claims_of`` from the claims' study index: the claims that list each PMID."""
     claims_of: dict[str, list[str]] = {}
     for claim in data.claims:
         for study in claim.studies:
             ids = claims_of.setdefault(study.pmid, [])
             if claim.key not in ids:
                 ids.append(claim.key)
-    done: set[str] = set()
-    for claim in data.claims:
-        for study in studies(claim):
-            if study.pmid not in done:
-                done.add(study.pmid)
-                yield Reference(study, tuple(claims_of[study.pmid]))
+    return lambda claim, study: tuple(claims_of[study.pmid])
 
 
 def note(reference: Reference) -> str:
