@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from evidence.domain.audit import utcnow
 from evidence.domain.vocab import RUN_INTERRUPTED, RUN_RUNNING
 from evidence.store.models import RefreshRun, SearchRun, SearchRunPmid
-from evidence.store.upsert import insert_rows
+from evidence.store.upsert import BATCH_ROWS, insert_rows
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,16 @@ def add_search(session: Session, refresh_id: int, record: SearchRecord) -> int:
 
 
 def add_search_pmids(session: Session, search_run_id: int, pmids: Sequence[str]) -> None:
-    """Record which PMIDs a search run retrieved, with their rank."""
-    rows = [{"search_run_id": search_run_id, "pmid": p, "position": i} for i, p in enumerate(pmids)]
-    insert_rows(session, SearchRunPmid.__table__, rows)  # type: ignore[arg-type]
+    """Record which PMIDs a search run retrieved, with their rank (a page of rows at a time:
+    memory is bounded by the page, not by the search)."""
+    table = SearchRunPmid.__table__
+    for start in range(0, len(pmids), BATCH_ROWS):
+        page = pmids[start : start + BATCH_ROWS]
+        rows = [
+            {"search_run_id": search_run_id, "pmid": p, "position": start + i}
+            for i, p in enumerate(page)
+        ]
+        insert_rows(session, table, rows)  # type: ignore[arg-type]
 
 
 def finish_refresh(session: Session, refresh_id: int, status: str, error: str | None) -> None:
