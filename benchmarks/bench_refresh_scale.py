@@ -10,9 +10,13 @@ Each size runs twice on a fresh SQLite database: the first refresh (everything n
 unchanged second one.
 
     python benchmarks/bench_refresh_scale.py [--quick] [--sizes 3000,30000] [--profile DIR]
+        [--tracemalloc DIR [--trace-runs first,unchanged]]
 
 ``--profile DIR`` runs the first refresh of each size under cProfile and writes
-``DIR/refresh-<size>.prof`` (the figures are then cProfile's, slower).
+``DIR/refresh-<size>.prof`` (the figures are then cProfile's, slower). ``--tracemalloc DIR``
+runs the refreshes (``--trace-runs``: which ones) under tracemalloc and writes
+``DIR/refresh-<size>-<first|unchanged>.txt``: the Python heap's top allocation sites near
+its peak (the figures then include tracemalloc's own memory).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,6 +44,7 @@ FULL_SIZES = (3_000, 30_000, 100_000)
 QUICK_SIZES = (3_000, 30_000)
 TARGET_RATE = 5_000  # records per CPU-second, end to end (issue 15)
 TARGET_RSS_MB = 300
+TRACED = ("first", "unchanged")  # the refreshes --tracemalloc traces by default
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "refresh.json"  # as python -m benchmarks
 _PMID = re.compile(rb"(<PMID[^>]*>)[0-9]+(</PMID>)")
 _PUBMED_ID = re.compile(rb'(<ArticleId IdType="pubmed">)[0-9]+(</ArticleId>)')
@@ -113,11 +118,19 @@ class ChildRun:
     new: int
 
 
-def run_refresh(env: Mapping[str, str], claims: Path, profile: Path | None = None) -> ChildRun:
-    """Run ``evidence refresh CLAIMS --json`` in a child; its own CPU and peak RSS."""
+def run_refresh(
+    env: Mapping[str, str], claims: Path, profile: Path | None = None, trace: Path | None = None
+) -> ChildRun:
+    """Run ``evidence refresh CLAIMS --json`` in a child; its own CPU and peak RSS.
+
+    ``profile``: under cProfile, written there; ``trace``: under tracemalloc, the heap's
+    top allocation sites near its peak written there (``benchmarks/trace_peak.py``).
+    """
     command = [sys.executable]
     if profile is not None:
         command += ["-m", "cProfile", "-o", str(profile)]
+    elif trace is not None:
+        command += [str(ROOT / "benchmarks" / "trace_peak.py"), str(trace)]
     command += ["-m", "evidence", "refresh", str(claims), "--json", "--recheck", "changed"]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -170,7 +183,11 @@ def _spawn(
 
 
 def measure_size(
-    templates: Sequence[bytes], size: int, profile_dir: Path | None
+    templates: Sequence[bytes],
+    size: int,
+    profile_dir: Path | None,
+    trace_dir: Path | None = None,
+    traced: Collection[str] = TRACED,
 ) -> dict[str, object]:
     """First and unchanged second refresh of one ``size``-record query."""
     records = RepeatedRecords(templates, size)
@@ -181,8 +198,9 @@ def measure_size(
         with RepeatedServer(records, {TERM: list(records)}) as server:
             env = _child_env(server.url, folder)
             profile = profile_dir / f"refresh-{size}.prof" if profile_dir else None
-            first = run_refresh(env, claims, profile)
-            second = run_refresh(env, claims)
+            trace = {w: trace_dir / f"refresh-{size}-{w}.txt" for w in traced} if trace_dir else {}
+            first = run_refresh(env, claims, profile, trace.get("first"))
+            second = run_refresh(env, claims, trace=trace.get("unchanged"))
     if first.stored != size:
         raise RuntimeError(f"first refresh stored {first.stored} of {size} records")
     return {
@@ -216,9 +234,14 @@ def section(quick: bool, sizes: Sequence[int] | None = None) -> tuple[str, dict[
     return _section(sizes or (QUICK_SIZES if quick else FULL_SIZES), None)
 
 
-def _section(sizes: Sequence[int], profile_dir: Path | None) -> tuple[str, dict[str, object]]:
+def _section(
+    sizes: Sequence[int],
+    profile_dir: Path | None,
+    trace_dir: Path | None = None,
+    traced: Collection[str] = TRACED,
+) -> tuple[str, dict[str, object]]:
     templates = corpus_templates()
-    runs = [measure_size(templates, size, profile_dir) for size in sizes]
+    runs = [measure_size(templates, size, profile_dir, trace_dir, traced) for size in sizes]
     data: dict[str, object] = {
         "corpus": str(CORPUS.relative_to(ROOT.parent)),
         "distinct_records": len(templates),
@@ -265,6 +288,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3k and 30k records only")
     parser.add_argument("--sizes", help="comma-separated record counts (default 3k,30k,100k)")
     parser.add_argument("--profile", type=Path, help="write cProfile files of the first runs here")
+    parser.add_argument(
+        "--tracemalloc",
+        type=Path,
+        metavar="DIR",
+        help="run the refreshes under tracemalloc; their heap near its peak, by line, in DIR",
+    )
+    parser.add_argument(
+        "--trace-runs",
+        default=",".join(TRACED),
+        help="with --tracemalloc: which refreshes to trace (first, unchanged; default both)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     if not CORPUS.exists():
@@ -272,9 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
     chosen = sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
-    if args.profile:
-        args.profile.mkdir(parents=True, exist_ok=True)
-    text, data = _section(chosen, args.profile)
+    for folder in (args.profile, args.tracemalloc):
+        if folder:
+            folder.mkdir(parents=True, exist_ok=True)
+    traced = tuple(args.trace_runs.split(","))
+    text, data = _section(chosen, args.profile, args.tracemalloc, traced)
     print(f"## Refresh at scale\n\n{text}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -15,10 +15,40 @@ def pmid_order(pmid: str) -> tuple[int, str]:
     return (len(pmid), pmid)
 
 
+def sorted_pmids(pmids: Iterable[str]) -> list[str]:
+    """``pmids`` in :func:`pmid_order`, as ``sorted(pmids, key=pmid_order)`` but without a
+    key tuple per PMID (each length sorted apart): a list is all it holds."""
+    by_length: dict[int, list[str]] = {}
+    for pmid in pmids:
+        by_length.setdefault(len(pmid), []).append(pmid)
+    ordered: list[str] = []
+    for length in sorted(by_length):
+        group = by_length.pop(length)
+        group.sort()
+        ordered += group
+    return ordered
+
+
 def pmid_set_sha256(pmids: Iterable[str]) -> str:
-    """SHA-256 of a PMID set: sorted numerically, one per line (reproducible by hand)."""
-    ordered = sorted(set(pmids), key=pmid_order)
-    return hashlib.sha256("".join(f"{p}\n" for p in ordered).encode()).hexdigest()
+    """SHA-256 of a PMID set: sorted numerically, one per line (reproducible by hand).
+
+    Hashed as it goes, a page of lines at a time: memory is one list of the PMIDs."""
+    digest = hashlib.sha256()
+    previous: str | None = None
+    page: list[str] = []
+    for pmid in sorted_pmids(pmids):
+        if pmid != previous:  # each PMID once
+            page.append(pmid)
+            previous = pmid
+        if len(page) >= _HASH_PAGE:
+            digest.update(("\n".join(page) + "\n").encode())
+            page.clear()
+    if page:
+        digest.update(("\n".join(page) + "\n").encode())
+    return digest.hexdigest()
+
+
+_HASH_PAGE = 4096
 
 
 def utcnow() -> datetime:

@@ -3,10 +3,10 @@
 Computed once per link and again when the stance method's version changes; stored on the
 link (``claim_articles``), never mixed with reviewer verdicts. The claim's statement is
 tokenised once per claim, not once per link, and each study's texts once per link (shared
-by relevance, key sentence and stance). Links are annotated a batch at a time (their PMIDs
-listed first, then each batch's stored texts read and its annotations written), so memory
-is bounded by the batch, not by the claim's studies; the texts come from the stored
-columns the annotation reads, not from re-parsing each record's XML.
+by relevance, key sentence and stance). Links are annotated a batch at a time (a page of
+their PMIDs read, past the last one done, then its stored texts, then its annotations
+written), so memory is bounded by the batch, not by the claim's studies; the texts come
+from the stored columns the annotation reads, not from re-parsing each record's XML.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from evidence import stance
 from evidence.domain.records import Article
 from evidence.store import reads, writes
-from evidence.store.bulk import chunks
 
 BATCH = 500
 
@@ -28,15 +27,18 @@ def annotate_links(
     session: Session, claim_id: int, statement: str, query_terms: Sequence[str]
 ) -> int:
     """Annotate the claim's active links not annotated by the current method; return how many."""
-    stale = writes.unannotated_links(session, claim_id, stance.VERSION)
     terms = tuple(t for term in query_terms for t in stance.query_terms(term))
-    for pmids in chunks(stale, BATCH):
+    done, last = 0, None
+    while pmids := writes.unannotated_links(
+        session, claim_id, stance.VERSION, after=last, limit=BATCH
+    ):
         annotations = {
             article.pmid: annotation(statement, terms, article)
             for article in reads.link_texts(session, pmids)
         }
         writes.save_annotations(session, claim_id, annotations)
-    return len(stale)
+        done, last = done + len(pmids), pmids[-1]
+    return done
 
 
 def annotation(statement: str, terms: tuple[str, ...], article: Article) -> dict[str, Any]:

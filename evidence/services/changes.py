@@ -10,31 +10,59 @@ re-check, a refresh applying Retraction Watch notices, or ``retractions update``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence.domain.audit import as_utc, pmid_order
+from evidence.domain.audit import as_utc, pmid_order, sorted_pmids
 from evidence.domain.notices import REINSTATED, STATUS_FLAGS
 from evidence.domain.views import ClaimChanges
-from evidence.store.history import RecordChangeInfo, claim_history
+from evidence.store import found
+from evidence.store.history import RecordChangeInfo, claims_and_changes
 
 
 def claim_changes(session: Session, claim_set_id: int) -> list[ClaimChanges]:
     """For every active claim of the claim set, the changes between its last two refreshes.
 
-    A fixed number of queries, whatever the number of claims and studies.
+    The sets compared stay in the database: added, dropped and updated are read a page at
+    a time (a few statements per claim, one more per page of 5,000 PMIDs), so memory is
+    bounded by what changed, not by what the claim's searches found.
     """
-    history = claim_history(session, claim_set_id)
-    found = []
-    for claim_id, key in history.claims:
-        changes = compare(key, history.found.get(claim_id, {}), history.finished, history.stored_at)
+    claims, record_changes = claims_and_changes(session, claim_set_id)
+    refreshes = found.claim_refreshes(session, [claim_id for claim_id, _ in claims])
+    result = []
+    for claim_id, key in claims:
+        changes = stored_changes(session, claim_id, key, refreshes.get(claim_id, []))
         previous = changes.previous_refresh
-        since = history.finished.get(previous) if previous is not None else None
-        found.append(with_record_changes(changes, history.record_changes.get(claim_id, []), since))
-    return found
+        since = found.refresh_finished(session, previous) if previous is not None else None
+        result.append(with_record_changes(changes, record_changes.get(claim_id, []), since))
+    return result
+
+
+def stored_changes(
+    session: Session, claim_id: int, key: str, refreshes: Sequence[int]
+) -> ClaimChanges:
+    """The claim's changes between the last two of ``refreshes`` (those that ran it),
+    compared in the database."""
+    if not refreshes:
+        return ClaimChanges(key, None, None, (), (), ())
+    latest = refreshes[-1]
+    if len(refreshes) == 1:
+        added = found.found_only(session, claim_id, latest, None)
+        return ClaimChanges(key, None, latest, _joined(added), (), ())
+    previous = refreshes[-2]
+    ended = found.refresh_finished(session, previous)
+    updated = found.found_updated(session, claim_id, latest, previous, ended) if ended else ()
+    return ClaimChanges(
+        claim=key,
+        previous_refresh=previous,
+        latest_refresh=latest,
+        added=_joined(found.found_only(session, claim_id, latest, previous)),
+        dropped=_joined(found.found_only(session, claim_id, previous, latest)),
+        updated=_joined(updated),
+    )
 
 
 def with_record_changes(
@@ -76,33 +104,6 @@ def with_record_changes(
     )
 
 
-def compare(
-    claim_key: str,
-    by_refresh: dict[int, set[str]],
-    finished: dict[int, datetime | None],
-    stored_at: dict[str, datetime],
-) -> ClaimChanges:
-    """The claim's changes between its last two refreshes in ``by_refresh``."""
-    refreshes = sorted(by_refresh)
-    if not refreshes:
-        return ClaimChanges(claim_key, None, None, (), (), ())
-    latest = refreshes[-1]
-    now = by_refresh[latest]
-    if len(refreshes) == 1:
-        return ClaimChanges(claim_key, None, latest, _sorted(now), (), ())
-    previous = refreshes[-2]
-    before = by_refresh[previous]
-    ended = finished.get(previous)
-    updated = {p for p in now & before if ended and p in stored_at and stored_at[p] > ended}
-    return ClaimChanges(
-        claim=claim_key,
-        previous_refresh=previous,
-        latest_refresh=latest,
-        added=_sorted(now - before),
-        dropped=_sorted(before - now),
-        updated=_sorted(updated),
-    )
-
-
-def _sorted(pmids: set[str]) -> tuple[str, ...]:
-    return tuple(sorted(pmids, key=pmid_order))
+def _joined(pages: Iterable[list[str]]) -> tuple[str, ...]:
+    """The PMIDs of ``pages``, in PMID order (sorted without a key tuple per PMID)."""
+    return tuple(sorted_pmids(p for page in pages for p in page))

@@ -15,9 +15,12 @@ from evidence.domain.records import Article
 from evidence.services.records import store_records
 from evidence.sources.base import Source
 from evidence.store import writes
+from evidence.store.bulk import chunks
 from evidence.store.db import Database
 
 log = logging.getLogger("evidence.fetch")
+
+PAGE = 5_000  # PMIDs asked about per statement batch when looking for stored ones
 
 
 @dataclass
@@ -54,12 +57,7 @@ def fetch_and_store(
     ``on_batch`` is called after each batch is stored (the refresh's heartbeat; it may
     raise to stop between batches).
     """
-    if again:
-        have: set[str] = set()
-    else:
-        with db.session() as session:
-            have = writes.stored_pmids(session, pmids)
-    outcome = FetchOutcome(requested=tuple(p for p in dict.fromkeys(pmids) if p not in have))
+    outcome = FetchOutcome(requested=pmids_to_fetch(db, pmids) if not again else _once(pmids))
     missing = _fetch(db, source, outcome, outcome.requested, store, on_batch)
     if missing:
         log.info("refetching %d record(s) the source did not return, one by one", len(missing))
@@ -67,6 +65,22 @@ def fetch_and_store(
             if _fetch(db, source, outcome, [pmid], store, on_batch):
                 outcome.unresolved.setdefault(pmid, "efetch returned no record (asked twice)")
     return outcome
+
+
+def pmids_to_fetch(db: Database, pmids: Sequence[str]) -> tuple[str, ...]:
+    """The PMIDs of ``pmids`` not stored yet, each once, in their order; asked a page at a
+    time, so only the missing ones are held (not a set of every stored one)."""
+    missing: list[str] = []
+    with db.session() as session:
+        for page in chunks(pmids, PAGE):
+            have = writes.stored_pmids(session, page)
+            missing += (p for p in page if p not in have)
+    return _once(missing)
+
+
+def _once(pmids: Sequence[str]) -> tuple[str, ...]:
+    """``pmids`` without repeats, in their order."""
+    return tuple(dict.fromkeys(pmids))
 
 
 def _fetch(

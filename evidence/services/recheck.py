@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from evidence import grading
-from evidence.domain.audit import pmid_order, utcnow
+from evidence.domain.audit import pmid_order, sorted_pmids, utcnow
 from evidence.domain.errors import SourceError, SourceUnreachableError
 from evidence.domain.notices import PUBMED, REINSTATED, STATUS_FLAGS
 from evidence.domain.records import Article
@@ -75,11 +75,10 @@ def recheck_linked(
         return summary
     with db.session(write=True) as session:
         recheck_id = store.start_recheck(session, refresh_id, mode)
-        linked = store.linked_records(session, claim_set_id)
         started = store.refresh_started(session, refresh_id)
     now = utcnow()
     try:
-        revised = _revised(source, linked, started, now.date(), terms, summary)
+        revised = _revised(db, source, claim_set_id, started, now.date(), terms, summary)
         _refetch(db, source, refresh_id, revised, summary)
     except SourceError as exc:
         summary.status, summary.message = "failed", str(exc)
@@ -89,7 +88,7 @@ def recheck_linked(
             raise
         return summary
     with db.session(write=True) as session:
-        store.mark_checked(session, list(linked), now)
+        store.mark_checked(session, claim_set_id, now)
         flagged = apply_notices(session, refresh_id)
     summary.newly_flagged += flagged
     _finish(db, recheck_id, summary)
@@ -97,29 +96,41 @@ def recheck_linked(
 
 
 def _revised(
+    db: Database,
     source: Source,
-    linked: dict[str, datetime],
+    claim_set_id: int,
     started: datetime,
     today: date,
     terms: Sequence[str],
     summary: RecheckSummary,
 ) -> list[str]:
-    """The linked PMIDs to fetch again: all of them, or those the source says were revised."""
+    """The linked PMIDs to fetch again: all of them, or those the source says were revised.
+
+    The linked records are counted in the database; only the PMIDs handed to the source
+    are read, a page at a time, into one list."""
     if summary.mode == ALL:
+        with db.session() as session:
+            linked = _listed(store.linked_pmids(session, claim_set_id))
         summary.method, summary.checked = ALL, len(linked)
-        return sorted(linked, key=pmid_order)
-    due = {p: when for p, when in linked.items() if when < started}
-    summary.checked = len(due)
-    if not due:
+        return linked
+    with db.session() as session:
+        due = store.due_records(session, claim_set_id, started)
+    summary.checked = due.count
+    if due.oldest is None:
         summary.method = NONE
         return []
-    since = min(due.values()).date() - MARGIN
+    since = due.oldest.date() - MARGIN
     summary.since, summary.until = since.strftime("%Y/%m/%d"), today.strftime("%Y/%m/%d")
-    answer: RevisedRecords = source.modified_since(
-        sorted(due, key=pmid_order), since, today, terms=terms
-    )
+    with db.session() as session:
+        asked = _listed(store.linked_pmids(session, claim_set_id, started))
+    answer: RevisedRecords = source.modified_since(asked, since, today, terms=terms)
     summary.method, summary.requests = answer.method, answer.requests
     return sorted(answer.pmids, key=pmid_order)
+
+
+def _listed(pages: Iterable[list[str]]) -> list[str]:
+    """The PMIDs of ``pages`` in PMID order."""
+    return sorted_pmids(p for page in pages for p in page)
 
 
 def _refetch(

@@ -50,7 +50,7 @@ from evidence.services.records import regrade_stale
 from evidence.services.recover import recover_dead_runs
 from evidence.services.retractions import FlaggedStudy
 from evidence.sources.base import SearchQuery, SearchResult, Source, describe_shortfall
-from evidence.store import runs, writes
+from evidence.store import found, runs, writes
 from evidence.store.db import Database
 from evidence.store.lock import Holder, refresh_lock
 
@@ -278,27 +278,26 @@ def _options(specs: list[ClaimSpec], kind: str, deadline: Deadline | None) -> di
 
 
 def _refresh_claim(run: _Run, spec: ClaimSpec, progress: Progress | None) -> None:
-    found: set[str] = set()
+    searches: list[int] = []  # the claim's search runs: their stored PMIDs are its studies
     complete = True
     for query_spec in spec.queries:
-        summary, pmids = _run_query(run, spec, query_spec)
+        summary, search_run_id = _run_query(run, spec, query_spec)
         run.summary.queries.append(summary)
         if progress:
             progress(summary)
-        found.update(pmids)
+        searches.append(search_run_id)
         complete = complete and summary.status != RUN_FAILED
     if not complete:
         log.warning("claim %s: a query failed; its study links were left as they were", spec.id)
         return
     claim_id = run.claim_ids[spec.id]
     with run.db.session(write=True) as session:
-        writes.link_claim(session, claim_id, run.summary.refresh_id, found)
+        found.link_found(session, claim_id, run.summary.refresh_id, searches)
         annotate_links(session, claim_id, spec.statement, [q.term for q in spec.queries])
 
 
-def _run_query(
-    run: _Run, claim: ClaimSpec, spec: QuerySpec
-) -> tuple[QuerySummary, tuple[str, ...]]:
+def _run_query(run: _Run, claim: ClaimSpec, spec: QuerySpec) -> tuple[QuerySummary, int]:
+    """Search, fetch what is new, record the search run: its summary and search run id."""
     summary = QuerySummary(claim=claim.id, label=spec.label, term=spec.full_term)
     query_id = run.query_ids[(claim.id, spec.label)]
     if run.deadline is not None:
@@ -311,21 +310,21 @@ def _run_query(
     except SourceError as exc:
         summary.status, summary.message = RUN_FAILED, str(exc)
         failed = runs.SearchRecord(query_id, spec.full_term, started, RUN_FAILED, message=str(exc))
-        _record(run, failed)
+        search_run_id = _record(run, failed)
         if isinstance(exc, SourceUnreachableError):
             raise  # not this query's problem: nothing else can run either
         log.error("claim %s, query %r: %s", claim.id, spec.label, exc)
-        return summary, ()
+        return summary, search_run_id
     _fill_summary(summary, result, outcome)
-    _record(run, _search_record(query_id, summary, result, outcome, started))
-    return summary, result.pmids
+    return summary, _record(run, _search_record(query_id, summary, result, outcome, started))
 
 
-def _record(run: _Run, record: runs.SearchRecord) -> None:
-    """Write a search run with its PMIDs (and the heartbeat) in one transaction."""
+def _record(run: _Run, record: runs.SearchRecord) -> int:
+    """Write a search run with its PMIDs (and the heartbeat) in one transaction; its id."""
     with run.db.session(write=True) as session:
-        runs.add_search(session, run.summary.refresh_id, record)
+        search_run_id = runs.add_search(session, run.summary.refresh_id, record)
         runs.beat(session, run.summary.refresh_id)
+    return search_run_id
 
 
 def _fill_summary(summary: QuerySummary, result: SearchResult, outcome: FetchOutcome) -> None:

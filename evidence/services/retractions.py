@@ -100,14 +100,12 @@ def apply_notices(session: Session, refresh_id: int | None) -> list[FlaggedStudy
 
     ``refresh_id``: the refresh run applying them (None for ``retractions update``).
     """
-    linked, matched = store.linked_notices(session)
-    stored = store.stored_notice_flags(session, linked)
+    matched = store.matched_notices(session)
     updates: dict[str, list[dict[str, object]]] = {}
     rows: list[changes_store.ChangeRow] = []
     flagged: list[FlaggedStudy] = []
-    for pmid in sorted(linked):
+    for pmid, before in (row for page in store.linked_notice_flags(session) for row in page):
         now = notice_flags(matched.get(pmid, ()))
-        before = stored.get(pmid, [])
         if now == before:
             continue
         updates[pmid] = now

@@ -50,7 +50,7 @@ class RecordChangeInfo:
 def claim_history(session: Session, claim_set_id: int) -> ClaimHistory:
     """Everything needed to compare each claim's refreshes, in four queries (the claims come
     with their studies' recorded changes)."""
-    claims, changes = _claims_and_changes(session, claim_set_id)
+    claims, changes = claims_and_changes(session, claim_set_id)
     found = _found(session, claim_set_id)
     runs = select(RefreshRun.id, RefreshRun.finished_at).where(
         RefreshRun.claim_set_id == claim_set_id
@@ -66,7 +66,7 @@ def claim_history(session: Session, claim_set_id: int) -> ClaimHistory:
     )
 
 
-def _claims_and_changes(
+def claims_and_changes(
     session: Session, claim_set_id: int
 ) -> tuple[list[tuple[int, str]], dict[int, list[RecordChangeInfo]]]:
     """The active claims in file order, and claim id -> its active studies' recorded

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import ColumnElement, Select, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from evidence.domain.audit import as_utc, utcnow
 from evidence.store import bulk
 from evidence.store.bulk import chunks
+from evidence.store.found import pages
 from evidence.store.models import Article, Claim, ClaimArticle, Recheck, RecordChange, RefreshRun
 
 
@@ -37,11 +38,19 @@ class ChangeRow:
     source: str
 
 
-def linked_records(session: Session, claim_set_id: int) -> dict[str, datetime]:
-    """PMID -> when the record was last known current, for the claim set's active links."""
-    rows = session.execute(
-        select(Article.pmid, Article.checked_at, Article.updated_at)
-        .join(ClaimArticle, ClaimArticle.pmid == Article.pmid)
+@dataclass(frozen=True)
+class DueRecords:
+    """The claim set's linked records last known current before a moment: how many, and
+    the oldest of those moments (None when there are none)."""
+
+    count: int
+    oldest: datetime | None
+
+
+def _linked(claim_set_id: int) -> Select[str]:
+    """The PMIDs of the claim set's active links (of active claims), each once."""
+    return (
+        select(ClaimArticle.pmid)
         .join(Claim, Claim.id == ClaimArticle.claim_id)
         .where(
             Claim.claim_set_id == claim_set_id,
@@ -50,7 +59,39 @@ def linked_records(session: Session, claim_set_id: int) -> dict[str, datetime]:
         )
         .distinct()
     )
-    return {pmid: as_utc(checked or updated) for pmid, checked, updated in rows}
+
+
+def _current() -> ColumnElement[datetime]:
+    """When a record was last known current: its last check, else when it was stored."""
+    return func.coalesce(Article.checked_at, Article.updated_at)
+
+
+def linked_count(session: Session, claim_set_id: int) -> int:
+    """How many records the claim set's active links point to."""
+    return session.scalar(select(func.count()).select_from(_linked(claim_set_id).subquery())) or 0
+
+
+def due_records(session: Session, claim_set_id: int, before: datetime) -> DueRecords:
+    """The linked records last known current before ``before``: how many, the oldest time."""
+    linked = _linked(claim_set_id).subquery()
+    count, oldest = session.execute(
+        select(func.count(), func.min(_current()))
+        .join(linked, linked.c.pmid == Article.pmid)
+        .where(_current() < before)
+    ).one()
+    return DueRecords(int(count or 0), as_utc(oldest) if oldest is not None else None)
+
+
+def linked_pmids(
+    session: Session, claim_set_id: int, before: datetime | None = None
+) -> Iterator[list[str]]:
+    """Pages of the claim set's linked PMIDs (those last known current before ``before``,
+    when given), in the database's PMID order."""
+    linked = _linked(claim_set_id).subquery()
+    stmt = select(Article.pmid).join(linked, linked.c.pmid == Article.pmid)
+    if before is not None:
+        stmt = stmt.where(_current() < before)
+    return pages(session, stmt, Article.pmid)
 
 
 def refresh_started(session: Session, refresh_id: int) -> datetime:
@@ -73,15 +114,15 @@ def stored_records(session: Session, pmids: Iterable[str]) -> dict[str, StoredRe
     return found
 
 
-def mark_checked(session: Session, pmids: Sequence[str], when: datetime) -> None:
-    """Records ``pmids`` are known current as of ``when`` (the next re-check starts there)."""
-    for batch in chunks(sorted(pmids)):
-        session.execute(
-            update(Article)
-            .where(Article.pmid.in_(batch))
-            .values(checked_at=when)
-            .execution_options(synchronize_session=False)
-        )
+def mark_checked(session: Session, claim_set_id: int, when: datetime) -> None:
+    """The claim set's linked records are known current as of ``when`` (the next re-check
+    starts there); one statement."""
+    session.execute(
+        update(Article)
+        .where(Article.pmid.in_(_linked(claim_set_id)))
+        .values(checked_at=when)
+        .execution_options(synchronize_session=False)
+    )
 
 
 CHANGE_COLUMNS = ("refresh_run_id", "pmid", "field", "before", "after", "source", "detected_at")

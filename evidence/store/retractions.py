@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from evidence.domain.audit import as_utc, utcnow
 from evidence.domain.notices import RetractionNotice
-from evidence.store import bulk
+from evidence.store import bulk, found
 from evidence.store.bulk import chunks
 from evidence.store.models import (
     Article,
@@ -90,12 +90,11 @@ def _linked_pmids() -> Any:
     )
 
 
-def linked_notices(session: Session) -> tuple[set[str], dict[str, list[dict[str, Any]]]]:
-    """The linked PMIDs, and PMID -> the notices matching it by PMID or DOI (any case).
+def matched_notices(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Linked PMID -> the notices matching it by PMID or DOI (any case).
 
     One statement: the PMID matches and the DOI matches, united.
     """
-    linked = set(session.scalars(_linked_pmids()))
     columns = (NoticeRow.record_id, NoticeRow.nature, NoticeRow.notice_date)
     by_pmid = (
         select(Article.pmid, *columns, literal("PMID").label("matched_by"))
@@ -107,30 +106,42 @@ def linked_notices(session: Session) -> tuple[set[str], dict[str, list[dict[str,
         .join(NoticeRow, NoticeRow.original_doi == func.lower(Article.doi))
         .where(Article.pmid.in_(_linked_pmids()), Article.doi.is_not(None))
     )
-    found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    matches: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for pmid, record_id, nature, notice_date, matched_by in session.execute(
         union_all(by_pmid, by_doi)
     ):
-        seen = found[pmid].get(record_id)
+        seen = matches[pmid].get(record_id)
         if seen is not None:
             seen["matched_by"] = "PMID and DOI"
             continue
-        found[pmid][record_id] = {
+        matches[pmid][record_id] = {
             "record_id": record_id,
             "nature": nature,
             "notice_date": notice_date,
             "matched_by": matched_by,
         }
-    return linked, {pmid: list(notices.values()) for pmid, notices in found.items()}
+    return {pmid: list(notices.values()) for pmid, notices in matches.items()}
 
 
-def stored_notice_flags(session: Session, pmids: Iterable[str]) -> dict[str, list[Any]]:
-    """PMID -> the notice flags stored on the record."""
-    found: dict[str, list[Any]] = {}
-    for batch in chunks(sorted(pmids)):
-        rows = session.execute(select(Article.pmid, Article.notices).where(Article.pmid.in_(batch)))
-        found.update({pmid: list(notices or ()) for pmid, notices in rows})
-    return found
+def linked_notice_flags(session: Session) -> Iterator[list[tuple[str, list[Any]]]]:
+    """Pages of (PMID, the notice flags stored on the record) of every linked record, in
+    PMID order (keyset pages of :data:`evidence.store.found.PAGE`: memory bounded by the
+    page)."""
+    size = found.PAGE
+    stmt = (
+        select(Article.pmid, Article.notices)
+        .where(Article.pmid.in_(_linked_pmids()))
+        .order_by(Article.pmid)
+        .limit(size)
+    )
+    last: str | None = None
+    while True:
+        rows = session.execute(stmt if last is None else stmt.where(Article.pmid > last)).all()
+        if rows:
+            yield [(pmid, list(notices or ())) for pmid, notices in rows]
+        if len(rows) < size:
+            return
+        last = rows[-1][0]
 
 
 def set_notice_flags(session: Session, flags: Mapping[str, list[dict[str, Any]]]) -> None:

@@ -15,6 +15,8 @@ from evidence.domain.vocab import RUN_INTERRUPTED, RUN_RUNNING
 from evidence.store import bulk
 from evidence.store.models import RefreshRun, SearchRun, SearchRunPmid
 
+BATCH_ROWS = bulk.BATCH_ROWS  # search-run PMID rows written at a time
+
 
 @dataclass(frozen=True)
 class NewRefreshRun:
@@ -111,10 +113,13 @@ def add_search(session: Session, refresh_id: int, record: SearchRecord) -> int:
 
 
 def add_search_pmids(session: Session, search_run_id: int, pmids: Sequence[str]) -> None:
-    """Record which PMIDs a search run retrieved, with their rank."""
-    rows = [(search_run_id, p, i) for i, p in enumerate(pmids)]
+    """Record which PMIDs a search run retrieved, with their rank (a page of rows at a time:
+    memory is bounded by the page, not by the search)."""
     table = cast(Table, SearchRunPmid.__table__)
-    bulk.insert_tuples(session, table, ("search_run_id", "pmid", "position"), rows)
+    for start in range(0, len(pmids), BATCH_ROWS):
+        page = pmids[start : start + BATCH_ROWS]
+        rows = [(search_run_id, p, start + i) for i, p in enumerate(page)]
+        bulk.insert_tuples(session, table, ("search_run_id", "pmid", "position"), rows)
 
 
 def finish_refresh(session: Session, refresh_id: int, status: str, error: str | None) -> None:

@@ -416,9 +416,17 @@ def claim_and_query_ids(
 # --- machine annotations of links --------------------------------------------------------------
 
 
-def unannotated_links(session: Session, claim_id: int, version: str) -> list[str]:
-    """PMIDs of the claim's active links not annotated by ``version``, in PMID order."""
-    rows = session.scalars(
+def unannotated_links(
+    session: Session,
+    claim_id: int,
+    version: str,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[str]:
+    """PMIDs of the claim's active links not annotated by ``version``, in PMID order (past
+    ``after`` and at most ``limit`` of them, when given: a page)."""
+    stmt = (
         select(ClaimArticle.pmid)
         .where(
             ClaimArticle.claim_id == claim_id,
@@ -426,8 +434,11 @@ def unannotated_links(session: Session, claim_id: int, version: str) -> list[str
             (ClaimArticle.stance_version.is_(None)) | (ClaimArticle.stance_version != version),
         )
         .order_by(ClaimArticle.pmid)
+        .limit(limit)
     )
-    return list(rows)
+    if after is not None:
+        stmt = stmt.where(ClaimArticle.pmid > after)
+    return list(session.scalars(stmt))
 
 
 ANNOTATION_COLUMNS = (
