@@ -5,13 +5,18 @@ a verdict is added or withdrawn, the data generation moves, or a review protocol
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from evidence.domain.review import VerdictInfo
+from evidence.domain.views import StudyInfo
 from evidence.services.conflicts import resolve
 from evidence.services.desk import ArticleProgress, ClaimProgress, home
+from evidence.services.desk.home import REPORTS, _with_rows
 from evidence.services.review import record_verdict, withdraw_verdict
 from evidence.services.views import as_seen_by, summarized
 from evidence.store import reads
@@ -146,3 +151,31 @@ def test_a_cached_home_notices_every_change(any_desk: DeskData, server_db: Datab
         now = views_of(server_db)
         assert now != shown
         shown = now
+
+
+def test_new_verdicts_are_added_to_the_remembered_report(
+    any_desk: DeskData,  # noqa: F811
+    server_db: Database,
+) -> None:
+    """Verdicts alone changed: their rows are read and added, the studies are not read
+    again (the other claims' studies are the very same), and home is as built anew."""
+    url, pmids = any_desk.url, ordered_studies(any_desk.url)
+    views_of(server_db)
+    with server_db.session() as session:
+        set_id = reads.resolve_claim_set(session, SLUG).id
+    known = REPORTS.get(server_db.engine, set_id)
+    assert known is not None
+    review_some(url, pmids)
+    views_of(server_db)
+    now = REPORTS.get(server_db.engine, set_id)
+    assert now is not None and now is not known
+    for before, after in zip(known.data.claims, now.data.claims, strict=True):
+        assert (after.studies is before.studies) == (after.key not in (CLAIM, OTHER))
+
+
+def test_rows_the_report_already_holds_are_not_added_twice() -> None:
+    """On PostgreSQL the report can be read with rows newer than its stamp."""
+    ann = VerdictInfo("ann", "supports", None, datetime(2026, 1, 1, tzinfo=UTC))
+    bob = replace(ann, reviewer="bob")
+    study = StudyInfo("1", "", (), None, None, None, None, (), False, verdicts=(ann,))
+    assert _with_rows(study, [ann, bob]).verdicts == (ann, bob)
