@@ -7,10 +7,9 @@ store functions; 2,000 verdicts by two reviewers are recorded through
 card, for queue pages (default "to do", all studies, a search, a flag filter) and for home,
 and the median server-side wall and CPU times (after one warm-up request, which builds the
 claim's index and home's summaries) are printed as a Markdown table. Home is also timed
-right after a new verdict (its summaries rebuilt), and the served HTML report a few times
-(``SLOW_REQUESTS``: it reads and renders every study). Last, a third reviewer judges every
-tenth judged study (a conflict where the first verdict differs) and the conflicts page is
-timed.
+right after a new verdict (its rows read, summaries made again), and so is the served HTML
+report, ``SLOW_REQUESTS`` times each. Last, a third reviewer judges every tenth judged
+study (a conflict where the first verdict differs) and the conflicts page is timed.
 ``section(quick)`` is the benchmark harness's entry.
 
     python benchmarks/bench_desk.py [--studies 10000] [--requests 30]
@@ -92,8 +91,8 @@ def medians_over(client: object, paths: list[str]) -> tuple[float, float]:
 def slow_pages(
     client: object, url: str, pmids: list[str], judged: int
 ) -> dict[str, tuple[float, float]]:
-    """Home right after a new verdict (its summaries rebuilt), and the served report:
-    medians of ``SLOW_REQUESTS`` requests each."""
+    """Home right after a new verdict (its rows read, the views summarised again), and the
+    served report: medians of ``SLOW_REQUESTS`` requests each."""
     walls, cpus = [], []
     for pmid in pmids[judged : judged + SLOW_REQUESTS]:
         with Database(url, create=False).session() as session:
@@ -103,7 +102,7 @@ def slow_pages(
         cpus.append(cpu)
     report = medians_over(client, ["/articles/bench-desk/report"] * SLOW_REQUESTS)
     return {
-        f"home right after a new verdict (rebuilt; {SLOW_REQUESTS} requests)": (
+        f"home right after a new verdict (its rows added; {SLOW_REQUESTS} requests)": (
             statistics.median(walls),
             statistics.median(cpus),
         ),
