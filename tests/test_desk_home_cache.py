@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from evidence.domain.review import VerdictInfo
@@ -21,7 +21,8 @@ from evidence.services.review import record_verdict, withdraw_verdict
 from evidence.services.views import as_seen_by, summarized
 from evidence.store import reads
 from evidence.store.db import Database
-from evidence.store.models import Article
+from evidence.store.models import Article, Claim, Query
+from evidence.store.runs import NewRefreshRun, SearchRecord, add_search, start_refresh
 from tests.db_support import postgres_url  # noqa: F401  (fixture)
 from tests.desk_data import CLAIM, SLUG, DeskData, run
 from tests.test_desk import any_desk, ordered_studies  # noqa: F401  (fixture, helper)
@@ -102,6 +103,19 @@ def review_some(url: str, pmids: list[str]) -> None:
         record_verdict(session, OTHER, other, "contradicts", reviewer="bob", slug=SLUG)
 
 
+def failed_search(session: Session) -> None:
+    """A refresh run whose search of the claim's first query failed."""
+    query_id, term, set_id = session.execute(
+        select(Query.id, Query.term, Claim.claim_set_id)
+        .join(Claim, Claim.id == Query.claim_id)
+        .where(Claim.key == CLAIM)
+        .order_by(Query.position)
+    ).first()  # type: ignore[misc]
+    source = ("eutils", "http://127.0.0.1", None)
+    refresh_id = start_refresh(session, NewRefreshRun(set_id, "0", "c.toml", "0", *source, {}))
+    add_search(session, refresh_id, SearchRecord(query_id, term, datetime.now(UTC), "failed"))
+
+
 def test_home_is_the_same_as_built_from_the_whole_report(
     any_desk: DeskData,  # noqa: F811
     server_db: Database,
@@ -127,7 +141,7 @@ def test_a_view_is_built_once_and_shared_by_those_who_see_the_same(server_db: Da
 
 def test_a_cached_home_notices_every_change(any_desk: DeskData, server_db: Database) -> None:  # noqa: F811
     """A verdict, a withdrawal, a resolution, a record changed by a refresh (the data
-    generation), and review protocols set on a claim and on the article."""
+    generation), a failed search, and review protocols set on a claim and on the article."""
     url, pmids = any_desk.url, ordered_studies(any_desk.url)
     review_some(url, pmids)
     shown = views_of(server_db)
@@ -138,6 +152,7 @@ def test_a_cached_home_notices_every_change(any_desk: DeskData, server_db: Datab
         lambda s: s.execute(
             update(Article).where(Article.pmid == pmids[2]).values(record_sha256="0" * 64)
         ),
+        failed_search,  # search runs: no trigger bumps the generation
     ]
     for step in steps:
         with Database(url, create=False).session() as session:
