@@ -4,10 +4,12 @@ A claims file with one claim is refreshed over the loopback E-utilities server w
 records (each with a structured abstract), so every row is written by the real refresh and
 store functions; 2,000 verdicts by two reviewers are recorded through
 ``services.review.record_verdict``. Then Flask's test client asks, N times each, for a study
-card and for queue pages (default "to do", all studies, a search, a flag filter), and the
-median server-side wall and CPU times (after one warm-up request, which builds the claim's
-in-memory index) are printed as a Markdown table. Last, a third reviewer judges every tenth
-judged study (a conflict where the first verdict differs) and the conflicts page is timed.
+card, for queue pages (default "to do", all studies, a search, a flag filter) and for home,
+and the median server-side wall and CPU times (after one warm-up request, which builds the
+claim's index and home's summaries) are printed as a Markdown table. Home is also timed
+right after a new verdict (its rows read, summaries made again), and so is the served HTML
+report, ``SLOW_REQUESTS`` times each. Last, a third reviewer judges every tenth judged
+study (a conflict where the first verdict differs) and the conflicts page is timed.
 ``section(quick)`` is the benchmark harness's entry.
 
     python benchmarks/bench_desk.py [--studies 10000] [--requests 30]
@@ -38,6 +40,7 @@ from tests.desk_data import context_for, csrf_of  # noqa: E402
 from tests.eutils_server import EutilsServer  # noqa: E402
 
 TERM = "ketamine[tiab] AND pain[tiab]"
+SLOW_REQUESTS = 5  # pages that read every study on each request (or after each verdict)
 
 
 def build(folder: Path, studies: int, judged: int) -> tuple[str, list[str]]:
@@ -85,6 +88,28 @@ def medians_over(client: object, paths: list[str]) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+def slow_pages(
+    client: object, url: str, pmids: list[str], judged: int
+) -> dict[str, tuple[float, float]]:
+    """Home right after a new verdict (its rows read, the views summarised again), and the
+    served report: medians of ``SLOW_REQUESTS`` requests each."""
+    walls, cpus = [], []
+    for pmid in pmids[judged : judged + SLOW_REQUESTS]:
+        with Database(url, create=False).session() as session:
+            record_verdict(session, "only", pmid, "supports", reviewer="bob", slug="bench-desk")
+        wall, cpu = medians_over(client, ["/"])
+        walls.append(wall)
+        cpus.append(cpu)
+    report = medians_over(client, ["/articles/bench-desk/report"] * SLOW_REQUESTS)
+    return {
+        f"home right after a new verdict (its rows added; {SLOW_REQUESTS} requests)": (
+            statistics.median(walls),
+            statistics.median(cpus),
+        ),
+        f"report page, served HTML report ({SLOW_REQUESTS} requests)": report,
+    }
+
+
 def measure(studies: int, judged: int, requests: int) -> tuple[str, dict[str, object]]:
     """Build the database, time the pages: a Markdown table and the figures."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,6 +132,7 @@ def measure(studies: int, judged: int, requests: int) -> tuple[str, dict[str, ob
                 f"{base}/?state=all&q=trial+77",
             ),
             ("queue, flag retracted, to do", f"{base}/?flag=retracted"),
+            ("home (every article's conclusions and progress, remembered)", "/"),
         ]
         lines = [
             f"{studies:,} linked studies, {judged:,} verdicts; median of {requests} requests "
@@ -132,6 +158,9 @@ def measure(studies: int, judged: int, requests: int) -> tuple[str, dict[str, ob
             f"| queue, a new search each request (SQL LIKE) | {wall:.1f} ms | {cpu:.1f} ms |"
         )
         pages_figures["queue, new search"] = {"wall_ms": round(wall, 2), "cpu_ms": round(cpu, 2)}
+        for label, (wall, cpu) in slow_pages(client, url, pmids, judged).items():
+            lines.append(f"| {label} | {wall:.1f} ms | {cpu:.1f} ms |")
+            pages_figures[label] = {"wall_ms": round(wall, 2), "cpu_ms": round(cpu, 2)}
         cy = add_conflicts(url, pmids, judged)  # after the queue pages: their data is unchanged
         label = f"conflicts page ({cy} pairs judged by a third reviewer)"
         path = "/articles/bench-desk/conflicts"

@@ -11,6 +11,8 @@ page shows, each read in a fixed number of statements:
 - :func:`linked_studies`: the claim's active studies in study order (level, then
   relevance, then newest: ``evidence.domain.views.study_order``) with level and flags, and
   :func:`data_generation`, the counter that says when that order may have changed;
+- :func:`verdict_watermarks` / :func:`search_watermark`: what home's cached summaries are
+  checked against (1 statement each);
 - :func:`matching_pmids`: a search over title and abstract, in SQL;
 - :func:`studies`: the rows of a page (or of one card) as ``StudyInfo`` (4 statements).
 """
@@ -39,6 +41,7 @@ from evidence.store.models import (
     ClaimStatement,
     DataGeneration,
     Query,
+    SearchRun,
     Verdict,
 )
 from evidence.store.reads import RETRACTION_LINK, _author_name, _study
@@ -151,6 +154,31 @@ def verdict_watermark(session: Session, claim_id: int) -> tuple[int, int]:
         select(func.count(), func.coalesce(func.max(Verdict.id), 0)).where(
             Verdict.claim_id == claim_id
         )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def verdict_watermarks(session: Session, claim_set_id: int) -> dict[int, tuple[int, int]]:
+    """Claim id -> :func:`verdict_watermark`, for every claim of the set with a verdict row
+    (1 statement)."""
+    rows = session.execute(
+        select(Verdict.claim_id, func.count(), func.max(Verdict.id))
+        .join(Claim, Claim.id == Verdict.claim_id)
+        .where(Claim.claim_set_id == claim_set_id)
+        .group_by(Verdict.claim_id)
+    )
+    return {claim_id: (int(count), int(highest)) for claim_id, count, highest in rows}
+
+
+def search_watermark(session: Session, claim_set_id: int) -> tuple[int, int]:
+    """How many search runs the claim set's queries have, and the highest run id: search
+    runs are only ever added (or deleted with their refresh run), so this moves whenever
+    what a claim's conclusion says about its searches may have changed (1 statement)."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.max(SearchRun.id), 0))
+        .join(Query, Query.id == SearchRun.query_id)
+        .join(Claim, Claim.id == Query.claim_id)
+        .where(Claim.claim_set_id == claim_set_id)
     ).one()
     return int(row[0]), int(row[1])
 
