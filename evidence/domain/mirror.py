@@ -212,6 +212,17 @@ class DeletedRecord:
 Prepared = PreparedRecord | DeletedRecord
 
 
+@dataclass(frozen=True, slots=True)
+class MeshDescriptor:
+    """A descriptor of NLM's MeSH file, as the ledger keeps it."""
+
+    ui: str
+    name: str  # the heading: "Receptors, N-Methyl-D-Aspartate"
+    token: str  # ``value_token(name)``: what ``"..."[mh]`` is looked up by
+    tree_numbers: tuple[str, ...]  # "C23.888.592.612": [mh] explodes to the numbers below
+    entry_terms: tuple[str, ...]  # every term of every concept, the heading first, no repeats
+
+
 @dataclass(frozen=True)
 class MirrorFile:
     """A file the mirror loaded (or is loading)."""

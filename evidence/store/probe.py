@@ -11,7 +11,7 @@ import sqlite3
 from enum import Enum
 from pathlib import Path
 
-HEAD_REVISION = "0012"  # the newest migration (a test compares it with Alembic's head)
+HEAD_REVISION = "0013"  # the newest migration (a test compares it with Alembic's head)
 SQLITE_PREFIX = "sqlite:///"
 NOTHING_STORED = "nothing stored yet: run `evidence refresh` first"
 

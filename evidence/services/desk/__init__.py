@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from evidence.domain.vocab import VERDICTS
 from evidence.services.desk.actions import judge, undo
-from evidence.services.desk.card import matching_words, split_abstract, study_card
+from evidence.services.desk.card import split_abstract, study_card
 from evidence.services.desk.filters import (
     ALL,
     CHANGED,
@@ -50,6 +50,7 @@ from evidence.services.desk.pages import (
     StudyCard,
 )
 from evidence.services.desk.queue import PAGE_SIZE, claim_queue, neighbour
+from evidence.stance.highlight import matching_words
 
 __all__ = [
     "ALL",

@@ -3,7 +3,6 @@ sentence marked, the machine's suggestion, and the verdicts this reviewer may se
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -15,9 +14,10 @@ from evidence.services.desk.common import check_linked, find_claim
 from evidence.services.desk.filters import pair_state
 from evidence.services.desk.index import ClaimIndex, claim_index
 from evidence.services.desk.pages import AbstractPart, AbstractSectionView, StudyCard
+from evidence.stance.highlight import claim_headings, highlight, matching_words
 from evidence.stance.relevance import claim_terms
-from evidence.stance.text import STOPWORDS, stem, tokens
 from evidence.store import desk as store
+from evidence.store.mirror import mesh
 
 
 def study_card(
@@ -42,6 +42,8 @@ def study_card(
     hidden = hides_others(rows, reviewer, replace(claim.review, blind=blind))
     others = {r: v for r, v in study.current_verdicts.items() if r != reviewer}
     terms = claim_terms(claim.statement, claim.query_terms)
+    entries = heading_entry_terms(session, claim.query_terms)
+    marked = highlight(terms, entries)
     texts = [study.title, *(text for _, text in study.abstract)]
     undo = (
         pmid if state.mine is not None else latest_standing(claim_index(session, claim), reviewer)
@@ -51,30 +53,22 @@ def study_card(
         study=study,
         state=state.shown(hidden),
         abstract=split_abstract(study),
-        highlight=matching_words(texts, terms),
+        highlight=matching_words(texts, marked),
         history=tuple(v for v in rows if v.reviewer == reviewer) if hidden else rows,
         others=None if hidden else others,
         mine=mine if state.mine is not None else None,
         undo_pmid=undo,
         blind=blind,
         terms=terms,
+        entry_terms=len(entries),
     )
 
 
-def matching_words(texts: Iterable[str], terms: Iterable[str]) -> frozenset[str]:
-    """The lower-case words of ``texts`` that are claim terms, by relevance's own tokeniser
-    (:func:`~evidence.stance.text.tokens`, stopwords out, :func:`~evidence.stance.text.stem`).
-
-    A word with an apostrophe is given without it ("patient's" -> "patient"): HTML escapes
-    the apostrophe, and the page marks the word before it.
-    """
-    wanted = frozenset(terms)
-    found: set[str] = set()
-    for text in texts:
-        for token in tokens(text or ""):
-            if token not in STOPWORDS and len(token) > 1 and stem(token) in wanted:
-                found.add(token.split("'")[0])
-    return frozenset(found)
+def heading_entry_terms(session: Session, query_terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The entry terms of the MeSH headings the claim's queries search (no explosion): one
+    small read, none when no query names a heading; () when no MeSH file is loaded."""
+    headings = claim_headings(query_terms)
+    return mesh.entry_terms(session, headings) if headings else ()
 
 
 def split_abstract(study: StudyInfo) -> tuple[AbstractSectionView, ...]:

@@ -73,6 +73,7 @@ class StudyCard:
     undo_pmid: str | None  # what undo would take back: my verdict here, else my latest
     blind: bool = False
     terms: tuple[str, ...] = field(default=())
+    entry_terms: int = 0  # MeSH entry terms of the claim's headings matched too
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Writing the mirror: files and their progress, record batches, tombstones, the MeSH tree.
+"""Writing the mirror: files and their progress, record batches, tombstones, the MeSH tree and
+entry terms.
 
 A batch is written in the caller's transaction together with its file's progress, so a
 load killed at any point resumes at the first record not committed. Rows are written as
@@ -20,6 +21,7 @@ from evidence.domain.audit import utcnow
 from evidence.domain.mirror import (
     FIELDS,
     INDEX_VERSION,
+    MeshDescriptor,
     MirrorFile,
     MirrorSummary,
     PreparedRecord,
@@ -29,6 +31,7 @@ from evidence.store.mirror.models import (
     MirrorDeletionRow,
     MirrorFileRow,
     MirrorMeshRow,
+    MirrorMeshTermRow,
     MirrorMeshTreeRow,
     MirrorMetaRow,
     MirrorRecordRow,
@@ -38,6 +41,7 @@ RECORD_COLUMNS = (
     "key", "pmid", "version", "record_type", "file_id", "dp", "edat", "crdt", "mdat", "raw"
 )  # fmt: skip
 IN_LIST = 900  # keys per IN (...) lookup
+MESH_BATCH = 5000  # descriptors per insert (about ten entry terms each)
 _SQLITE_FTS = f"INSERT INTO mirror_fts (rowid, {', '.join(FIELDS)}) VALUES ({{}})"
 
 
@@ -206,18 +210,19 @@ def storage_bytes(session: Session) -> int | None:
     return int(value) if value is not None else None
 
 
-def replace_mesh(
-    session: Session, label: str, descriptors: Iterable[tuple[str, str, str, Sequence[str]]]
-) -> int:
-    """Replace the MeSH tree by ``(ui, name, token, tree numbers)`` rows; how many descriptors."""
-    session.execute(delete(MirrorMeshTreeRow))
-    session.execute(delete(MirrorMeshRow))
+def replace_mesh(session: Session, label: str, descriptors: Iterable[MeshDescriptor]) -> int:
+    """Replace the MeSH tree and entry terms by ``descriptors``; how many descriptors.
+
+    Written in batches of :data:`MESH_BATCH` descriptors, so only one batch is held at once.
+    """
+    for model in (MirrorMeshTermRow, MirrorMeshTreeRow, MirrorMeshRow):
+        session.execute(delete(model))
     count = 0
-    batch: list[tuple[str, str, str, Sequence[str]]] = []
-    for item in descriptors:
-        batch.append(item)
+    batch: list[MeshDescriptor] = []
+    for descriptor in descriptors:
+        batch.append(descriptor)
         count += 1
-        if len(batch) >= 5000:
+        if len(batch) >= MESH_BATCH:
             _insert_mesh(session, batch)
             batch = []
     _insert_mesh(session, batch)
@@ -225,13 +230,15 @@ def replace_mesh(
     return count
 
 
-def _insert_mesh(session: Session, batch: list[tuple[str, str, str, Sequence[str]]]) -> None:
+def _insert_mesh(session: Session, batch: list[MeshDescriptor]) -> None:
     if not batch:
         return
-    descriptors = [(ui, name, token) for ui, name, token, _ in batch]
+    descriptors = [(d.ui, d.name, d.token) for d in batch]
     bulk.insert_tuples(session, _table(MirrorMeshRow), ("ui", "name", "token"), descriptors)
-    trees = [(t, ui) for ui, _, _, numbers in batch for t in numbers]
+    trees = [(t, d.ui) for d in batch for t in d.tree_numbers]
     bulk.insert_tuples(session, _table(MirrorMeshTreeRow), ("tree_number", "ui"), trees)
+    terms = [(d.ui, t) for d in batch for t in d.entry_terms]
+    bulk.insert_tuples(session, _table(MirrorMeshTermRow), ("ui", "term"), terms)
 
 
 def _set_meta(session: Session, key: str, value: str) -> None:

@@ -1,4 +1,4 @@
-"""The mirror's tables, in the ledger's database (migration 0009).
+"""The mirror's tables, in the ledger's database (migration 0009; MeSH entry terms: 0013).
 
 The search index is not a model: ``mirror_fts`` is an FTS5 virtual table on SQLite and a
 table with a ``tsvector`` column and a GIN index on PostgreSQL, both created by the migration
@@ -93,6 +93,16 @@ class MirrorMeshTreeRow(Base):
 
     tree_number: Mapped[str] = mapped_column(String(120), primary_key=True)
     ui: Mapped[str] = mapped_column(String(12), index=True)
+
+
+class MirrorMeshTermRow(Base):
+    """An entry term of a descriptor, its heading included: "NMDA Receptors" -> ``D016194``
+    (migration 0013). The desk marks a claim's headings' entry terms in abstracts."""
+
+    __tablename__ = "mirror_mesh_terms"
+
+    ui: Mapped[str] = mapped_column(String(12), primary_key=True)
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
 class MirrorMetaRow(Base):
