@@ -56,3 +56,62 @@ def test_second_refresh_reports_added_and_dropped_studies(
 
     exported = json.loads(runner.invoke(cli, ["export"], env=env).stdout)
     assert {s["pmid"] for s in exported["claims"][0]["studies"]} == {IDS[0], IDS[3], IDS[4]}
+
+
+def both_ways(url: str) -> tuple[list[Any], list[Any]]:
+    """``claim_changes`` (paged in the database, for a refresh) and ``claim_changes_at_once``
+    (a fixed number of statements, for the readers) of every stored claim set."""
+    from sqlalchemy import select
+
+    from evidence.services.changes import claim_changes, claim_changes_at_once
+    from evidence.store.db import Database
+    from evidence.store.models import ClaimSet
+
+    with Database(url, create=False).session() as session:
+        ids = list(session.scalars(select(ClaimSet.id)))
+        paged = [c for i in ids for c in claim_changes(session, i)]
+        at_once = [c for i in ids for c in claim_changes_at_once(session, i)]
+    return paged, at_once
+
+
+def test_the_paged_and_the_at_once_changes_agree(
+    tmp_path: Path, eutils_server_factory: Callable[..., Any]
+) -> None:
+    """Added, dropped and updated (a record stored again after the previous refresh), over
+    three refreshes and two claims, with a failed search in between."""
+    from tests.eutils_server import Fault
+
+    ids = [str(42_000_000 + i) for i in range(12)]
+    searches = {"drug x[tiab]": ids[:6], "drug y[tiab]": ids[4:9]}
+    records = synthetic_records(ids)
+    server = eutils_server_factory(records, searches)
+    claims = two_query_claims(tmp_path)
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    env = {"EVIDENCE_EUTILS_URL": server.url, "EVIDENCE_DATABASE_URL": url}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["refresh", str(claims)], env=env).exit_code == 0
+    paged, at_once = both_ways(url)
+    assert paged == at_once and paged[0].added == tuple(ids[:6])
+
+    searches["drug x[tiab]"] = [ids[0], *ids[6:11]]
+    server.revise(ids[5], records[ids[5]].replace(b"</ArticleTitle>", b" revised</ArticleTitle>"))
+    assert runner.invoke(cli, ["refresh", str(claims)], env=env).exit_code == 0
+    server.push(Fault.http(400, b"<html>Bad Request</html>", endpoint="esearch.fcgi"))
+    runner.invoke(cli, ["refresh", str(claims)], env=env)  # one search fails
+    paged, at_once = both_ways(url)
+    assert paged == at_once
+    assert any(c.added for c in paged) and any(c.dropped for c in paged)
+
+
+def two_query_claims(folder: Path) -> Path:
+    """A claims file with two claims of one query each."""
+    path = folder / "two.toml"
+    path.write_text(
+        '[article]\nslug = "two"\ntitle = "Two claims"\n\n'
+        '[[claims]]\nid = "x"\nstatement = "Drug x relieves pain."\n'
+        '[[claims.queries]]\nlabel = "x"\nterm = "drug x[tiab]"\n\n'
+        '[[claims]]\nid = "y"\nstatement = "Drug y relieves pain."\n'
+        '[[claims.queries]]\nlabel = "y"\nterm = "drug y[tiab]"\n',
+        encoding="utf-8",
+    )
+    return path

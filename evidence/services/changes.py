@@ -20,7 +20,7 @@ from evidence.domain.audit import as_utc, pmid_order, sorted_pmids
 from evidence.domain.notices import REINSTATED, STATUS_FLAGS
 from evidence.domain.views import ClaimChanges
 from evidence.store import found
-from evidence.store.history import RecordChangeInfo, claims_and_changes
+from evidence.store.history import RecordChangeInfo, claim_history, claims_and_changes
 
 
 def claim_changes(session: Session, claim_set_id: int) -> list[ClaimChanges]:
@@ -39,6 +39,49 @@ def claim_changes(session: Session, claim_set_id: int) -> list[ClaimChanges]:
         since = found.refresh_finished(session, previous) if previous is not None else None
         result.append(with_record_changes(changes, record_changes.get(claim_id, []), since))
     return result
+
+
+def claim_changes_at_once(session: Session, claim_set_id: int) -> list[ClaimChanges]:
+    """What :func:`claim_changes` says, in a fixed number of statements whatever the number
+    of claims: for the readers (report, queue, status), which hold every study anyway. The
+    found sets are compared in memory, so memory grows with the searches; a refresh uses
+    :func:`claim_changes`, which keeps them in the database."""
+    history = claim_history(session, claim_set_id)
+    result = []
+    for claim_id, key in history.claims:
+        changes = compare(key, history.found.get(claim_id, {}), history.finished, history.stored_at)
+        previous = changes.previous_refresh
+        since = history.finished.get(previous) if previous is not None else None
+        result.append(with_record_changes(changes, history.record_changes.get(claim_id, []), since))
+    return result
+
+
+def compare(
+    claim_key: str,
+    by_refresh: dict[int, set[str]],
+    finished: dict[int, datetime | None],
+    stored_at: dict[str, datetime],
+) -> ClaimChanges:
+    """The claim's changes between its last two refreshes in ``by_refresh`` (in memory)."""
+    refreshes = sorted(by_refresh)
+    if not refreshes:
+        return ClaimChanges(claim_key, None, None, (), (), ())
+    latest = refreshes[-1]
+    now = by_refresh[latest]
+    if len(refreshes) == 1:
+        return ClaimChanges(claim_key, None, latest, _joined([list(now)]), (), ())
+    previous = refreshes[-2]
+    before = by_refresh[previous]
+    ended = finished.get(previous)
+    updated = [p for p in now & before if ended and p in stored_at and stored_at[p] > ended]
+    return ClaimChanges(
+        claim=claim_key,
+        previous_refresh=previous,
+        latest_refresh=latest,
+        added=_joined([list(now - before)]),
+        dropped=_joined([list(before - now)]),
+        updated=_joined([updated]),
+    )
 
 
 def stored_changes(

@@ -73,11 +73,11 @@ def load_report_index(
 
 def _report(session: Session, ref: reads.ClaimSetRef, data: ReportData) -> ReportData:
     from evidence import grading  # loaded with a report, not by every command
-    from evidence.services.changes import claim_changes
+    from evidence.services.changes import claim_changes_at_once
 
     return replace(
         summarized(data),
-        changes=tuple(claim_changes(session, ref.id)),
+        changes=tuple(claim_changes_at_once(session, ref.id)),
         rules_version=grading.RULES_VERSION,
     )
 
