@@ -80,10 +80,10 @@ def resolve_claims_file(app: Any, path: Path | None) -> Path:
 
 
 def echo_json(data: Any) -> None:
-    """Write ``data`` as indented JSON on stdout."""
-    import json
+    """Write ``data`` as indented JSON on stdout (streamed: :mod:`evidence.cli.json_out`)."""
+    from evidence.cli import json_out
 
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    json_out.echo_json(data)
 
 
 def message(text: str, *, quiet: bool = False) -> None:

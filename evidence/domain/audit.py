@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from evidence.domain.pmids import in_pmid_order
+
 NCBI_EUTILS_HOST = "eutils.ncbi.nlm.nih.gov"
 
 
@@ -32,11 +34,11 @@ def sorted_pmids(pmids: Iterable[str]) -> list[str]:
 def pmid_set_sha256(pmids: Iterable[str]) -> str:
     """SHA-256 of a PMID set: sorted numerically, one per line (reproducible by hand).
 
-    Hashed as it goes, a page of lines at a time: memory is one list of the PMIDs."""
+    Hashed as it goes, a page of lines at a time: memory is the PMIDs as 8-byte integers."""
     digest = hashlib.sha256()
     previous: str | None = None
     page: list[str] = []
-    for pmid in sorted_pmids(pmids):
+    for pmid in in_pmid_order(pmids):
         if pmid != previous:  # each PMID once
             page.append(pmid)
             previous = pmid

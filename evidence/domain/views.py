@@ -289,9 +289,9 @@ class ClaimChanges:
     claim: str
     previous_refresh: int | None
     latest_refresh: int | None
-    added: tuple[str, ...]
-    dropped: tuple[str, ...]
-    updated: tuple[str, ...]
+    added: Sequence[str]  # compact (``evidence.domain.pmids.PmidArray``) when all digits
+    dropped: Sequence[str]
+    updated: Sequence[str]
     flagged: tuple[str, ...] = ()  # newly retracted / flagged: "PMID: RETRACTED (source)"
     revised: tuple[str, ...] = ()  # records re-checked and changed: "PMID: title, flags"
 

@@ -16,8 +16,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from evidence.domain.audit import as_utc, pmid_order, sorted_pmids
+from evidence.domain.audit import as_utc, pmid_order
 from evidence.domain.notices import REINSTATED, STATUS_FLAGS
+from evidence.domain.pmids import in_pmid_order
 from evidence.domain.views import ClaimChanges
 from evidence.store import found
 from evidence.store.history import RecordChangeInfo, claim_history, claims_and_changes
@@ -147,6 +148,6 @@ def with_record_changes(
     )
 
 
-def _joined(pages: Iterable[list[str]]) -> tuple[str, ...]:
-    """The PMIDs of ``pages``, in PMID order (sorted without a key tuple per PMID)."""
-    return tuple(sorted_pmids(p for page in pages for p in page))
+def _joined(pages: Iterable[list[str]]) -> Sequence[str]:
+    """The PMIDs of ``pages``, in PMID order, held compactly (8 bytes each)."""
+    return in_pmid_order(p for page in pages for p in page)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from evidence.domain.pmids import PmidBuilder, compact_pmids, distinct_pmids
 from evidence.domain.records import Article
 from evidence.services.records import store_records
 from evidence.sources.base import Source
@@ -27,7 +28,7 @@ PAGE = 5_000  # PMIDs asked about per statement batch when looking for stored on
 class FetchOutcome:
     """What fetching a set of PMIDs did."""
 
-    requested: tuple[str, ...] = ()
+    requested: Sequence[str] = ()  # compact (an array of ints) when every PMID is digits
     stored: int = 0
     unresolved: dict[str, str] = field(default_factory=dict)
     requests: int = 0
@@ -57,7 +58,8 @@ def fetch_and_store(
     ``on_batch`` is called after each batch is stored (the refresh's heartbeat; it may
     raise to stop between batches).
     """
-    outcome = FetchOutcome(requested=pmids_to_fetch(db, pmids) if not again else _once(pmids))
+    requested = pmids_to_fetch(db, pmids) if not again else distinct_pmids(compact_pmids(pmids))
+    outcome = FetchOutcome(requested=requested)
     missing = _fetch(db, source, outcome, outcome.requested, store, on_batch)
     if missing:
         log.info("refetching %d record(s) the source did not return, one by one", len(missing))
@@ -67,20 +69,16 @@ def fetch_and_store(
     return outcome
 
 
-def pmids_to_fetch(db: Database, pmids: Sequence[str]) -> tuple[str, ...]:
+def pmids_to_fetch(db: Database, pmids: Sequence[str]) -> Sequence[str]:
     """The PMIDs of ``pmids`` not stored yet, each once, in their order; asked a page at a
-    time, so only the missing ones are held (not a set of every stored one)."""
-    missing: list[str] = []
+    time, so only the missing ones are held (not a set of every stored one), compactly
+    (:class:`~evidence.domain.pmids.PmidArray`)."""
+    missing = PmidBuilder()
     with db.session() as session:
         for page in chunks(pmids, PAGE):
             have = writes.stored_pmids(session, page)
-            missing += (p for p in page if p not in have)
-    return _once(missing)
-
-
-def _once(pmids: Sequence[str]) -> tuple[str, ...]:
-    """``pmids`` without repeats, in their order."""
-    return tuple(dict.fromkeys(pmids))
+            missing.extend(p for p in page if p not in have)
+    return distinct_pmids(missing.build())
 
 
 def _fetch(

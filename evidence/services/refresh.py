@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from evidence import __version__
@@ -32,6 +32,7 @@ from evidence.domain.errors import (
     Terminated,
     UnknownClaimError,
 )
+from evidence.domain.pmids import compact_pmids
 from evidence.domain.views import ClaimChanges, ClaimSummary
 from evidence.domain.vocab import (
     RUN_FAILED,
@@ -305,7 +306,7 @@ def _run_query(run: _Run, claim: ClaimSpec, spec: QuerySpec) -> tuple[QuerySumma
     started = utcnow()
     search = SearchQuery(spec.full_term, spec.mindate, spec.maxdate, spec.datetype)
     try:
-        result = run.source.search(search)
+        result = compacted(run.source.search(search))
         outcome = fetch_and_store(run.db, run.source, result.pmids, on_batch=run.beat)
     except SourceError as exc:
         summary.status, summary.message = RUN_FAILED, str(exc)
@@ -317,6 +318,12 @@ def _run_query(run: _Run, claim: ClaimSpec, spec: QuerySpec) -> tuple[QuerySumma
         return summary, search_run_id
     _fill_summary(summary, result, outcome)
     return summary, _record(run, _search_record(query_id, summary, result, outcome, started))
+
+
+def compacted(result: SearchResult) -> SearchResult:
+    """``result`` with its PMIDs held as 8-byte integers (when all are digits), the
+    source's tuple of strings let go before the fetch."""
+    return replace(result, pmids=compact_pmids(result.pmids))
 
 
 def _record(run: _Run, record: runs.SearchRecord) -> int:

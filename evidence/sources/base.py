@@ -81,7 +81,7 @@ class SearchResult:
 
     term: str
     count: int
-    pmids: tuple[str, ...]
+    pmids: Sequence[str]  # a tuple, or compact (``evidence.domain.pmids.PmidArray``)
     query_translation: str | None
     warnings: tuple[str, ...]
     errors: tuple[str, ...]

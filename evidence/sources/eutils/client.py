@@ -28,6 +28,7 @@ from evidence.domain.errors import (
     SourceUnreachableError,
     TransientPubMedError,
 )
+from evidence.domain.pmids import PmidArray
 from evidence.domain.records import Article, DeletedCitation
 from evidence.settings import EutilsSettings, redact
 from evidence.sources.base import SearchResult, SliceInfo
@@ -54,7 +55,8 @@ MAX_EFETCH_BATCH = 500
 RETRY_DEADLINE = 300.0  # seconds one call may spend failing and waiting before giving up
 DATETYPES = frozenset({"pdat", "edat", "mdat", "crdt"})  # as evidence.domain.claims accepts
 _DATE = re.compile(r"[0-9]{4}(/[0-9]{1,2}(/[0-9]{1,2})?)?")
-_PMID = re.compile(r"[0-9]{1,12}")
+_PMID_DIGITS = 12
+_PMID = re.compile(rf"[0-9]{{1,{_PMID_DIGITS}}}")
 _ERROR_TEXT = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
 
 T = TypeVar("T")
@@ -116,8 +118,13 @@ def search_params(
     return params
 
 
-def clean_pmids(pmids: Sequence[str]) -> tuple[str, ...]:
-    """Stripped, validated, de-duplicated PMIDs in their given order."""
+def clean_pmids(pmids: Sequence[str]) -> Sequence[str]:
+    """Stripped, validated, de-duplicated PMIDs in their given order (a compact
+    :class:`PmidArray` stays one: its ids are canonical digits, checked for length)."""
+    if isinstance(pmids, PmidArray):
+        if pmids.most_digits() > _PMID_DIGITS:
+            raise ValueError(f"not PMIDs: over {_PMID_DIGITS} digits")
+        return pmids.distinct()
     if isinstance(pmids, str | bytes):
         raise ValueError("pmids must be a sequence of ids, not one string")
     cleaned = tuple(dict.fromkeys(str(p).strip() for p in pmids))
@@ -171,7 +178,8 @@ class EutilsClient:
         params = search_params(term, mindate=mindate, maxdate=maxdate, datetype=datetype, sort=sort)
         tally = ClientStats()
         first_params = {**params, **_first_page(page_size)}
-        first, pmids = self._search_ids(first_params, page_size, tally)
+        first, first_ids = self._search_ids(first_params, page_size, tally)
+        pmids: Sequence[str] = first_ids
         slices: tuple[SliceInfo, ...] = ()
         if first.count > ESEARCH_CAP:
             probe = partial(self._ranged, params, 0, tally)
@@ -248,9 +256,9 @@ class EutilsClient:
             retstart += len(page.ids)
         return first, tuple(ids)
 
-    def _fetch_batches(self, pmids: tuple[str, ...], batch_size: int) -> Iterator[FetchBatch]:
+    def _fetch_batches(self, pmids: Sequence[str], batch_size: int) -> Iterator[FetchBatch]:
         for start in range(0, len(pmids), batch_size):
-            batch = pmids[start : start + batch_size]
+            batch = tuple(pmids[start : start + batch_size])
             tally = ClientStats()
             params = {"db": "pubmed", "retmode": "xml", "id": ",".join(batch)}
             records = self._request(EFETCH, params, read_efetch, tally)

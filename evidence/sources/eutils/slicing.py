@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from evidence.domain.errors import PermanentPubMedError
+from evidence.domain.pmids import PmidBuilder, distinct_pmids
 from evidence.sources.base import SliceInfo
 
 log = logging.getLogger("evidence.pubmed")
@@ -98,13 +99,15 @@ def plan_slices(
     return planned
 
 
-def collect(ranges: Sequence[PmidRange], search: Search) -> tuple[tuple[str, ...], list[SliceInfo]]:
+def collect(ranges: Sequence[PmidRange], search: Search) -> tuple[Sequence[str], list[SliceInfo]]:
     """Page every non-empty range; the ids (no duplicates, slice order) and each slice.
 
     A slice's ``count`` is the Count of its own search (fresher than the probe's); ids a
-    server lists outside the slice's range are dropped, which keeps slices disjoint.
+    server lists outside the slice's range are dropped, which keeps slices disjoint. The
+    ids are kept compactly (8 bytes each, :class:`~evidence.domain.pmids.PmidArray`), one
+    slice's strings at a time.
     """
-    ids: dict[str, None] = {}
+    ids = PmidBuilder()
     slices: list[SliceInfo] = []
     for planned in ranges:
         if planned.count == 0:
@@ -113,14 +116,14 @@ def collect(ranges: Sequence[PmidRange], search: Search) -> tuple[tuple[str, ...
         inside = dict.fromkeys(
             p for p in found if p.isdigit() and planned.lo <= int(p) <= planned.hi
         )
-        ids.update(inside)
+        ids.extend(inside)
         slices.append(SliceInfo(planned.lo, planned.hi, count, len(inside)))
-    return tuple(ids), slices
+    return distinct_pmids(ids.build()), slices
 
 
 def search_in_slices(
     total: int, cap: int, probe: Search, search: Search
-) -> tuple[tuple[str, ...], tuple[SliceInfo, ...]]:
+) -> tuple[Sequence[str], tuple[SliceInfo, ...]]:
     """Plan the slices of a search counting ``total`` and collect their ids.
 
     ``probe(lo, hi)`` counts a range (one request, no ids); ``search(lo, hi)`` pages it.
