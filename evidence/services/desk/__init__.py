@@ -15,7 +15,8 @@ linked studies.
 - :mod:`.queue`: a page of the queue, the next or previous study;
 - :mod:`.card`: the study card (highlighted terms, key sentence, verdicts shown);
 - :mod:`.actions`: judge and undo; :mod:`.home`: the articles and their progress;
-- :mod:`.pages`: the values the pages render.
+- :mod:`.pages`: the values the pages render; :mod:`.cache`: the per-engine cache both
+  the index and home keep.
 """
 
 from __future__ import annotations

@@ -22,16 +22,15 @@ one. The stamp is read before the data, so a stored entry is never older than it
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Any, Final, Generic, TypeVar
+from typing import Final
 
 from sqlalchemy.orm import Session
 
 from evidence.domain.review import Agreement, ReviewProtocol
 from evidence.domain.views import ClaimReport, ReportData, StudyInfo, VerdictInfo
+from evidence.services.desk.cache import EngineCache
 from evidence.services.desk.pages import ArticleProgress, ClaimProgress
 from evidence.services.views import as_seen_by, summarized
 from evidence.store import desk as store
@@ -39,8 +38,6 @@ from evidence.store import reads
 
 MAX_VIEWS: Final = 64  # (article, view) entries kept per engine
 MAX_REPORTS: Final = 8  # articles' reports kept per engine
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -80,42 +77,8 @@ class ArticleEntry:
 ViewKey = tuple[int, str | None, bool]  # claim set, the reviewer whose view, every claim blind
 
 
-class HomeCache(Generic[K, V]):
-    """Values per engine and key, least recently used dropped first."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._by_engine: weakref.WeakKeyDictionary[Any, OrderedDict[K, V]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def get(self, engine: Any, key: K) -> V | None:
-        """The value stored under ``key``, or None."""
-        with self._lock:
-            values = self._by_engine.get(engine)
-            if values is None or key not in values:
-                return None
-            values.move_to_end(key)
-            return values[key]
-
-    def put(self, engine: Any, key: K, value: V) -> None:
-        """Store ``value`` under ``key`` (replacing what was there)."""
-        with self._lock:
-            values = self._by_engine.setdefault(engine, OrderedDict())
-            values[key] = value
-            values.move_to_end(key)
-            while len(values) > self._size:
-                values.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget every value."""
-        with self._lock:
-            self._by_engine.clear()
-
-
-CACHE: Final = HomeCache[ViewKey, ArticleEntry](MAX_VIEWS)
-REPORTS: Final = HomeCache[int, ArticleReport](MAX_REPORTS)  # by claim set id
+CACHE: Final = EngineCache[ViewKey, ArticleEntry](MAX_VIEWS)
+REPORTS: Final = EngineCache[int, ArticleReport](MAX_REPORTS)  # by claim set id
 
 
 def home(

@@ -20,15 +20,13 @@ never changed, only replaced.
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy.orm import Session
 
+from evidence.services.desk.cache import EngineCache
 from evidence.services.desk.filters import PairState, pair_state
 from evidence.store import desk as store
 
@@ -86,40 +84,7 @@ class ClaimIndex:
         return found
 
 
-class IndexCache:
-    """Claim indexes per engine, least recently used dropped first."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_engine: weakref.WeakKeyDictionary[Any, OrderedDict[int, ClaimIndex]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def get(self, engine: Any, claim_id: int) -> ClaimIndex | None:
-        """The stored index of the claim, or None."""
-        with self._lock:
-            indexes = self._by_engine.get(engine)
-            if indexes is None or claim_id not in indexes:
-                return None
-            indexes.move_to_end(claim_id)
-            return indexes[claim_id]
-
-    def put(self, engine: Any, index: ClaimIndex) -> None:
-        """Store ``index`` (replacing the claim's previous one)."""
-        with self._lock:
-            indexes = self._by_engine.setdefault(engine, OrderedDict())
-            indexes[index.claim_id] = index
-            indexes.move_to_end(index.claim_id)
-            while len(indexes) > MAX_CLAIMS:
-                indexes.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget every index."""
-        with self._lock:
-            self._by_engine.clear()
-
-
-CACHE: Final = IndexCache()
+CACHE: Final = EngineCache[int, ClaimIndex](MAX_CLAIMS)  # by claim id
 
 
 def claim_index(session: Session, claim: store.DeskClaim) -> ClaimIndex:
@@ -134,7 +99,7 @@ def claim_index(session: Session, claim: store.DeskClaim) -> ClaimIndex:
         return known
     else:
         index = _with_new_verdicts(session, claim, known, watermark)
-    CACHE.put(engine, index)
+    CACHE.put(engine, index.claim_id, index)
     return index
 
 
