@@ -121,6 +121,7 @@ class Workload:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=default_sigint,
         )
 
     def refresh(self, url: str, **kw: Any) -> RefreshSummary:
@@ -528,6 +529,25 @@ def test_client_never_sleeps_past_the_deadline(
     assert sum(fake_time.sleeps) <= 1.0
 
 
+def default_sigint() -> None:
+    """In the child before exec: SIGINT at its default, unblocked. A process inherits an
+    ignored or blocked signal from its parent (the test runner, after whatever ran before),
+    and Python then keeps SIGINT ignored, as a shell's background job expects."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def signal_state(pid: int) -> str:
+    """The process's signal masks and where it waits, from /proc (for a failure message)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+    except OSError as exc:
+        return f"no /proc state ({exc})"
+    masks = [line for line in status if line.startswith(("SigBlk", "SigIgn", "SigCgt"))]
+    return f"{', '.join(masks)}, waiting in {wchan or '?'}"
+
+
 def check_signal_stops_the_refresh(workload: Workload, url: str, sig: signal.Signals) -> None:
     gate = threading.Event()
     workload.server.push(Fault.held(gate))
@@ -535,7 +555,12 @@ def check_signal_stops_the_refresh(workload: Workload, url: str, sig: signal.Sig
     process = workload.start(url)
     workload.wait_for_requests(seen)  # it is waiting for an answer
     process.send_signal(sig)
-    _, err = process.communicate(timeout=30)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        state = signal_state(process.pid)
+        process.kill()
+        pytest.fail(f"the refresh did not stop on {sig.name} within 30 s; {state}")
     gate.set()
     assert process.returncode == 130, err
     (line,) = err.splitlines()

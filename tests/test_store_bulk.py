@@ -25,7 +25,7 @@ from sqlalchemy import Engine, Table, create_engine, text
 from sqlalchemy.orm import Session
 
 from evidence.domain.claims import load_claims
-from evidence.domain.mirror import FIELDS, PreparedRecord
+from evidence.domain.mirror import FIELDS, MeshDescriptor, PreparedRecord
 from evidence.domain.notices import RetractionNotice
 from evidence.domain.records import Article, Author, MeshHeading
 from evidence.services.records import grade_columns
@@ -190,7 +190,10 @@ def write_mirror(session: Session) -> None:
     file_id = mirror.start_file(session, new)
     mirror.write_batch(session, file_id, [prepared(11), prepared(12), prepared(13)], [14], 4)
     mirror.write_batch(session, file_id, [prepared(11, 2), prepared(14)], [12], 7)
-    terms = [("D1", "Pain", "pain", ["C23.888", "F02.830"]), ("D2", "Ketamine", "ketamine", [])]
+    terms = [
+        MeshDescriptor("D1", "Pain", "pain", ("C23.888", "F02.830"), ("Pain", "Ache")),
+        MeshDescriptor("D2", "Ketamine", "ketamine", (), ("Ketamine",)),
+    ]
     mirror.replace_mesh(session, "desc2026", terms)
 
 
@@ -232,7 +235,7 @@ def write_through_callers(url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
 
 WRITTEN_BY_BULK = (
     "claim_articles", "search_run_pmids", "record_changes", "retraction_notices",
-    "mirror_records", "mirror_deletions", "mirror_mesh", "mirror_mesh_trees",
+    "mirror_records", "mirror_deletions", "mirror_mesh", "mirror_mesh_trees", "mirror_mesh_terms",
 )  # fmt: skip
 
 
